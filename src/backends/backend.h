@@ -1,0 +1,105 @@
+#pragma once
+// The backend interface: an Engine per job thread moves batches of requests
+// (submit / reap), and a registry describes each backend, its variants, and
+// whether it can run here.
+//
+// Virtual calls are per batch, never per request: the runner hands a whole
+// array of ready requests to submit() and takes back an array from reap().
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/workload.h"
+#include "targets/target.h"
+
+namespace iobench {
+
+enum class Op : uint8_t { Read, Write };
+
+struct Request {
+  uint64_t offset = 0;
+  uint32_t len = 0;
+  Op op = Op::Read;
+  unsigned char* buf = nullptr;
+  int64_t result = 0;     // bytes transferred, or -errno; set by the engine
+  uint64_t start_ns = 0;  // submission (or intended issue) time; set by the runner
+  uint32_t slot = 0;      // index in the job's request array, stable for its life
+};
+
+// Backend-specific counters, reported under metrics.counters.
+struct Counters {
+  uint64_t syscalls = 0;       // system calls made on the I/O path
+  uint64_t submit_batches = 0; // calls that submitted at least one request
+  uint64_t submitted = 0;      // requests submitted (submitted / submit_batches = batch size)
+  uint64_t signals = 0;        // notifications taken as signals
+  uint64_t fsyncs = 0;
+  // Extra named counters a backend wants to report.
+  std::vector<std::pair<std::string, uint64_t>> extra;
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  // Starts n requests. Returns how many were accepted (the rest stay with the
+  // runner and are offered again), or throws RuntimeError for a failure that
+  // ends the run (not a per-request I/O error: those go into Request::result).
+  virtual int submit(Request* const* reqs, int n) = 0;
+  // Collects up to `max` finished requests into `out`. timeout_ns < 0 waits for
+  // at least one; 0 only looks; > 0 waits at most that long.
+  virtual int reap(Request** out, int max, int64_t timeout_ns) = 0;
+  // Flushes written data to stable storage (fsync_every).
+  virtual void flush() = 0;
+  const Counters& counters() const { return counters_; }
+
+ protected:
+  Counters counters_;
+};
+
+struct EngineConfig {
+  const Target& target;
+  const WorkloadSpec& spec;
+  std::string variant;
+  unsigned qd;       // requests this engine keeps in flight
+  unsigned job;      // index of the job thread
+};
+
+// How a backend fits a target: runnable (maybe with notes) or skipped.
+struct Fit {
+  bool runnable = true;
+  std::string reason;              // why not, when !runnable
+  std::vector<std::string> notes;  // caveats the reader must know
+};
+
+enum Caps : unsigned {
+  kCapNone = 0,
+  // One request in flight per engine: the runner runs qd engines in qd threads.
+  kCapOneInFlight = 1u << 0,
+  kCapNoIo = 1u << 1,  // moves no data (null): bytes are nominal
+};
+
+struct BackendInfo {
+  std::string name;
+  std::string description;
+  std::vector<std::string> variants;  // first is the default
+  unsigned caps = kCapNone;
+  // Why this backend cannot run on this machine, or "" when it can.
+  std::function<std::string()> unavailable;
+  std::function<Fit(const Target&, const WorkloadSpec&, const std::string& variant)> fit;
+  std::function<std::unique_ptr<Engine>(const EngineConfig&)> create;
+};
+
+// All backends, in the order tables and "all" use.
+const std::vector<BackendInfo>& registry();
+const BackendInfo* find_backend(const std::string& name);
+
+struct BackendChoice {
+  const BackendInfo* info;
+  std::string variant;
+};
+// Expands "all", "all:*", "NAME", "NAME:VARIANT", "NAME:*"; throws UsageError
+// for unknown names or variants, listing the accepted ones.
+std::vector<BackendChoice> resolve_backends(const std::vector<std::string>& names);
+
+}  // namespace iobench

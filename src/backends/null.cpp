@@ -1,0 +1,41 @@
+// null: moves no data. Every request completes at submission, so a result is
+// the harness's own cost per op: offsets, timestamps, histogram, bookkeeping.
+#include "backends/backend.h"
+#include "backends/common.h"
+
+namespace iobench {
+namespace {
+
+class NullEngine final : public Engine {
+ public:
+  explicit NullEngine(unsigned qd) : done_(qd) {}
+
+  int submit(Request* const* reqs, int n) override {
+    for (int i = 0; i < n; ++i) {
+      reqs[i]->result = reqs[i]->len;
+      done_.push(reqs[i]);
+    }
+    counters_.submit_batches++;
+    counters_.submitted += static_cast<uint64_t>(n);
+    return n;
+  }
+  int reap(Request** out, int max, int64_t) override { return done_.pop(out, max); }
+  void flush() override {}
+
+ private:
+  DoneQueue done_;
+};
+
+}  // namespace
+
+BackendInfo null_backend() {
+  return {"null", "no I/O: the harness's own cost per request, the floor under every other figure",
+          {"default"}, kCapNoIo,
+          [] { return std::string(); },
+          [](const Target&, const WorkloadSpec&, const std::string&) {
+            return Fit{true, "", {"null moves no data: bytes and bandwidth are nominal"}};
+          },
+          [](const EngineConfig& c) { return std::make_unique<NullEngine>(c.qd); }};
+}
+
+}  // namespace iobench

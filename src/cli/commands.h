@@ -1,0 +1,17 @@
+#pragma once
+// The subcommands; main.cpp only wires them to CLI11.
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace iobench {
+
+struct Command {
+  CLI::App* sub;
+  std::function<int()> action;  // returns the process exit code
+};
+
+Command add_run_command(CLI::App& app, int argc, char** argv);
+Command add_list_command(CLI::App& app);
+
+}  // namespace iobench

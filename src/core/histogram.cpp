@@ -1,0 +1,67 @@
+#include "core/histogram.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace iobench {
+
+uint64_t Histogram::bucket_low(size_t i) {
+  if (i < kSub) return i;
+  uint64_t shift = i / kSub - 1;
+  return (kSub + i % kSub) << shift;
+}
+
+uint64_t Histogram::bucket_width(size_t i) {
+  if (i < kSub) return 1;
+  return uint64_t{1} << (i / kSub - 1);
+}
+
+void Histogram::merge(const Histogram& o) {
+  for (size_t i = 0; i < kBuckets; ++i) counts_[i] += o.counts_[i];
+  count_ += o.count_;
+  sum_ += o.sum_;
+  sumsq_ += o.sumsq_;
+  min_ = std::min(min_, o.min_);
+  max_ = std::max(max_, o.max_);
+}
+
+double Histogram::mean() const {
+  return count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0.0;
+}
+
+double Histogram::stddev() const {
+  if (count_ < 2) return 0.0;
+  // n*sumsq - sum^2 is exact in 128 bits for any realistic run; avoids the
+  // cancellation that sumsq/n - mean^2 suffers in doubles.
+  auto n = static_cast<unsigned __int128>(count_);
+  auto s = static_cast<unsigned __int128>(sum_);
+  long double num = static_cast<long double>(n * sumsq_ - s * s);
+  long double var = num / (static_cast<long double>(count_) * static_cast<long double>(count_));
+  return static_cast<double>(std::sqrt(std::max(var, 0.0L)));
+}
+
+uint64_t Histogram::percentile(double q) const {
+  if (count_ == 0) return 0;
+  q = std::clamp(q, 0.0, 100.0);
+  auto rank = static_cast<uint64_t>(std::ceil(q / 100.0 * static_cast<double>(count_)));
+  if (rank == 0) return min();
+  if (rank >= count_) return max_;
+  uint64_t seen = 0;
+  for (size_t i = 0; i < kBuckets; ++i) {
+    seen += counts_[i];
+    if (seen >= rank) {
+      uint64_t rep = bucket_low(i) + bucket_width(i) / 2;
+      return std::clamp(rep, min(), max_);
+    }
+  }
+  return max_;
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> Histogram::buckets() const {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  for (size_t i = 0; i < kBuckets; ++i)
+    if (counts_[i]) out.emplace_back(std::clamp(bucket_low(i) + bucket_width(i) / 2, min(), max_), counts_[i]);
+  return out;
+}
+
+}  // namespace iobench

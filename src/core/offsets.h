@@ -1,0 +1,47 @@
+#pragma once
+// Where each request goes: sequential, uniform random or zipf over the blocks
+// of a region, aligned to the block size and reproducible from a seed.
+#include <cstdint>
+
+#include "core/random.h"
+
+namespace iobench {
+
+enum class Pattern { Sequential, Uniform, Zipf };
+
+// Zipf over ranks 1..n with exponent theta > 0, by rejection-inversion
+// (Hörmann & Derflinger 1996): O(1) per sample, no table, any theta.
+class ZipfSampler {
+ public:
+  ZipfSampler(uint64_t n, double theta);
+  uint64_t sample(Rng& rng) const;  // 1..n
+
+ private:
+  double h(double x) const;
+  double h_integral(double x) const;
+  double h_integral_inverse(double x) const;
+  uint64_t n_;
+  double theta_;
+  double h_integral_x1_, h_integral_n_, s_;
+};
+
+class OffsetGen {
+ public:
+  // Blocks of `bs` bytes in [base, base + span); `start` is the first
+  // sequential block (so jobs can start at different places).
+  OffsetGen(Pattern p, double theta, uint64_t base, uint64_t span, uint64_t bs,
+            uint64_t seed, uint64_t start_block = 0);
+  uint64_t next();
+  Rng& rng() { return rng_; }
+  uint64_t blocks() const { return blocks_; }
+
+ private:
+  Pattern pattern_;
+  uint64_t base_, bs_, blocks_;
+  uint64_t cursor_;
+  Rng rng_;
+  ZipfSampler zipf_;
+  uint64_t stride_;  // coprime with blocks_: spreads hot zipf ranks over the region
+};
+
+}  // namespace iobench

@@ -1,0 +1,397 @@
+#include "core/runner.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <latch>
+#include <thread>
+
+#include "core/clock.h"
+#include "core/errors.h"
+#include "core/offsets.h"
+#include "core/pattern.h"
+#include "core/units.h"
+
+namespace iobench {
+namespace {
+
+enum Phase : int { kSetup, kRamp, kMeasure, kStop };
+
+struct Shared {
+  explicit Shared(unsigned threads) : ready(threads) {}
+  std::atomic<int> phase{kSetup};
+  std::atomic<bool> abort{false};  // on_error=stop tripped, or an engine failed
+  std::atomic<unsigned> finished{0};
+  std::latch ready;
+};
+
+// One per thread, on its own cache lines: the hot path writes only here.
+struct alignas(64) JobState {
+  std::atomic<uint64_t> live_ops{0};  // read by the progress line
+  Histogram lat;
+  uint64_t ops = 0, bytes = 0, errors = 0;
+  uint64_t t_start = 0, t_end = 0;
+  std::string first_error;
+  std::string failure;  // the engine gave up: the run is an error
+  Counters counters;
+
+  void reset_stats(uint64_t t) {
+    lat.reset();
+    ops = bytes = errors = 0;
+    t_start = t;
+    live_ops.store(0, std::memory_order_relaxed);
+  }
+};
+
+struct JobParams {
+  const WorkloadSpec& spec;
+  const BackendChoice& backend;
+  const Target& target;
+  unsigned index;    // thread index
+  unsigned threads;  // all threads of this run
+  unsigned qd;       // in flight in this thread
+  uint64_t ops;      // per thread; 0 = until stopped
+  uint64_t rate;     // per thread; 0 = unlimited
+  uint64_t seed;
+};
+
+class Job {
+ public:
+  Job(const JobParams& p, Shared& shared, JobState& st) : p_(p), sh_(shared), st_(st) {}
+
+  void operator()() {
+    try {
+      run();
+    } catch (const std::exception& e) {
+      st_.failure = e.what();
+      sh_.abort.store(true, std::memory_order_relaxed);
+    }
+    st_.t_end = st_.t_end ? st_.t_end : now_ns();
+    if (!ready_signalled_) sh_.ready.count_down();
+    sh_.finished.fetch_add(1, std::memory_order_release);
+  }
+
+ private:
+  void run() {
+    const WorkloadSpec& s = p_.spec;
+    const uint64_t bs = s.bs;
+    const unsigned qd = p_.qd;
+    // Everything the loop touches is allocated here, before the clock starts.
+    AlignedBuffer buffers(static_cast<size_t>(bs) * qd, 4096);
+    if (!buffers.data()) throw RuntimeError("cannot allocate " + format_size(bs * qd) + " of I/O buffers");
+    std::vector<Request> reqs(qd);
+    std::vector<Request*> free_list(qd), batch(qd), done(qd);
+    for (unsigned i = 0; i < qd; ++i) {
+      reqs[i].slot = i;
+      reqs[i].len = static_cast<uint32_t>(bs);
+      reqs[i].buf = buffers.data() + static_cast<size_t>(i) * bs;
+      free_list[i] = &reqs[i];
+      // Non-trivial data so no layer below gets zero pages for free.
+      pattern::fill(reqs[i].buf, bs - bs % pattern::kSector, i * bs, p_.seed);
+    }
+    OffsetGen gen(s.pattern(), s.zipf_theta, 0, s.size, bs, p_.seed,
+                  static_cast<uint64_t>(p_.index) * (s.size / bs) / p_.threads);
+    const unsigned read_pct = s.read_percent();
+    const uint64_t data_seed = p_.target.data_seed();
+
+    EngineConfig cfg{p_.target, s, p_.backend.variant, qd, p_.index};
+    std::unique_ptr<Engine> engine = p_.backend.info->create(cfg);
+
+    ready_signalled_ = true;
+    sh_.ready.count_down();
+    sh_.phase.wait(kSetup);
+
+    unsigned nfree = qd, inflight = 0;
+    uint64_t issued = 0, writes_since_flush = 0;
+    bool measuring = false;
+    const uint64_t interval = p_.rate ? 1'000'000'000 / p_.rate : 0;
+    uint64_t next_due = now_ns();
+    st_.reset_stats(next_due);
+
+    for (;;) {
+      int ph = sh_.phase.load(std::memory_order_relaxed);
+      if (ph == kStop || sh_.abort.load(std::memory_order_relaxed)) break;
+      if (ph == kMeasure && !measuring) {
+        measuring = true;
+        st_.reset_stats(now_ns());
+        issued = 0;
+      }
+      uint64_t now = now_ns();
+      int n = 0;
+      while (nfree && (!p_.ops || issued < p_.ops)) {
+        uint64_t start = now;
+        if (interval) {
+          if (next_due > now) break;
+          start = next_due;  // latency from the intended time: no coordinated omission
+          next_due += interval;
+        }
+        Request* r = free_list[--nfree];
+        r->offset = gen.next();
+        r->op = (read_pct == 100 || (read_pct && gen.rng().below(100) < read_pct)) ? Op::Read : Op::Write;
+        if (s.verify && r->op == Op::Write) pattern::fill(r->buf, bs, r->offset, data_seed);
+        r->start_ns = start;
+        batch[n++] = r;
+        ++issued;
+      }
+      if (n) {
+        int k = engine->submit(batch.data(), n);
+        inflight += static_cast<unsigned>(k);
+        // Requests the engine could not take go back, to be offered again.
+        for (int i = n - 1; i >= k; --i) free_list[nfree++] = batch[i];
+        issued -= static_cast<uint64_t>(n - k);
+      }
+      if (inflight == 0) {
+        if (p_.ops && issued >= p_.ops) break;
+        if (interval) sleep_until_ns(next_due);
+        continue;
+      }
+      int64_t timeout = -1;
+      if (interval && nfree) timeout = next_due > now ? static_cast<int64_t>(next_due - now) : 0;
+      int got = engine->reap(done.data(), static_cast<int>(qd), timeout);
+      if (got <= 0) continue;
+      uint64_t t = now_ns();
+      inflight -= static_cast<unsigned>(got);
+      for (int i = 0; i < got; ++i) {
+        Request* r = done[i];
+        complete(*r, t);
+        if (r->op == Op::Write && s.fsync_every && ++writes_since_flush >= s.fsync_every) {
+          engine->flush();
+          writes_since_flush = 0;
+        }
+        free_list[nfree++] = r;
+      }
+      st_.live_ops.store(st_.ops, std::memory_order_relaxed);
+    }
+    st_.t_end = now_ns();
+    // Let what is in flight land before the engine (and its buffers) go away;
+    // those completions are not counted: they finished after the clock stopped.
+    while (inflight) {
+      int got = engine->reap(done.data(), static_cast<int>(qd), -1);
+      if (got > 0) inflight -= static_cast<unsigned>(got);
+    }
+    st_.counters = engine->counters();
+  }
+
+  void complete(const Request& r, uint64_t t) {
+    st_.lat.record(t > r.start_ns ? t - r.start_ns : 0);
+    ++st_.ops;
+    if (r.result == static_cast<int64_t>(r.len)) {
+      if (p_.spec.verify && r.op == Op::Read && !verify(r)) return fail();
+      st_.bytes += r.len;
+      return;
+    }
+    if (st_.first_error.empty()) {
+      const char* what = r.op == Op::Read ? "read" : "write";
+      char buf[256];
+      if (r.result < 0)
+        std::snprintf(buf, sizeof buf, "%s of %u bytes at offset %llu failed: %s", what, r.len,
+                      static_cast<unsigned long long>(r.offset), errno_text(static_cast<int>(-r.result)).c_str());
+      else
+        std::snprintf(buf, sizeof buf, "short %s at offset %llu: %lld of %u bytes%s", what,
+                      static_cast<unsigned long long>(r.offset), static_cast<long long>(r.result), r.len,
+                      r.result == 0 && r.op == Op::Read ? " (end of file: was the target truncated?)" : "");
+      st_.first_error = buf;
+    }
+    if (r.result > 0) st_.bytes += static_cast<uint64_t>(r.result);
+    fail();
+  }
+
+  void fail() {
+    ++st_.errors;
+    if (p_.spec.on_error == OnError::Stop) sh_.abort.store(true, std::memory_order_relaxed);
+  }
+
+  bool verify(const Request& r) {
+    for (uint32_t off = 0; off < r.len; off += pattern::kSector) {
+      uint64_t found = 0;
+      auto c = pattern::check_sector(r.buf + off, r.offset + off, &found);
+      if (c == pattern::Check::Ok) continue;
+      if (st_.first_error.empty()) {
+        char buf[256];
+        const char* why = c == pattern::Check::BadMagic    ? "no iobench stamp"
+                          : c == pattern::Check::BadOffset ? "stamp of another offset"
+                                                           : "checksum mismatch";
+        std::snprintf(buf, sizeof buf, "verify failed at offset %llu (backend %s): %s",
+                      static_cast<unsigned long long>(r.offset + off), p_.backend.info->name.c_str(), why);
+        st_.first_error = buf;
+        if (c == pattern::Check::BadOffset)
+          st_.first_error += " (found " + std::to_string(found) + ")";
+      }
+      return false;
+    }
+    return true;
+  }
+
+  const JobParams& p_;
+  Shared& sh_;
+  JobState& st_;
+  bool ready_signalled_ = false;
+};
+
+struct Usage {
+  uint64_t user_ns, sys_ns, nvcsw, nivcsw;
+};
+
+Usage usage_now() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto ns = [](const timeval& tv) {
+    return static_cast<uint64_t>(tv.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(tv.tv_usec) * 1000u;
+  };
+  return {ns(ru.ru_utime), ns(ru.ru_stime), static_cast<uint64_t>(ru.ru_nvcsw), static_cast<uint64_t>(ru.ru_nivcsw)};
+}
+
+class Progress {
+ public:
+  Progress(bool on, std::string label) : on_(on), label_(std::move(label)) {}
+  void update(uint64_t elapsed_ns, uint64_t total_ns, uint64_t ops, const char* phase) {
+    if (!on_) return;
+    uint64_t t = now_ns();
+    double iops = t > last_t_ && last_t_ ? static_cast<double>(ops - std::min(ops, last_ops_)) * 1e9 / static_cast<double>(t - last_t_) : 0;
+    last_t_ = t;
+    last_ops_ = ops;
+    std::string remaining = total_ns ? format_duration(total_ns > elapsed_ns ? total_ns - elapsed_ns : 0) : "?";
+    std::fprintf(stderr, "\r\033[K%s  %s  elapsed %s  remaining %s  %s IOPS", label_.c_str(), phase,
+                 format_duration(elapsed_ns).c_str(), remaining.c_str(), format_count(iops).c_str());
+  }
+  void clear() {
+    if (on_) std::fprintf(stderr, "\r\033[K");
+  }
+
+ private:
+  bool on_;
+  std::string label_;
+  uint64_t last_t_ = 0, last_ops_ = 0;
+};
+
+// One repetition. Returns false when the run could not start or failed.
+Metrics run_once(const WorkloadSpec& spec, const BackendChoice& backend, const Target& target, unsigned rep,
+                 StopSignal& stop, const RunOptions& opts, Result& result) {
+  const bool one_each = backend.info->caps & kCapOneInFlight;
+  const unsigned per_job = one_each ? spec.qd : 1;
+  const unsigned threads = spec.jobs * per_job;
+  const unsigned qd = one_each ? 1 : spec.qd;
+
+  std::vector<JobParams> params;
+  params.reserve(threads);
+  for (unsigned i = 0; i < threads; ++i) {
+    uint64_t seed = splitmix64(spec.seed ^ (uint64_t{rep} << 32) ^ i);
+    params.push_back(JobParams{spec, backend, target, i, threads, qd, spec.ops ? (spec.ops + per_job - 1 - i % per_job) / per_job : 0,
+                               spec.rate_iops ? std::max<uint64_t>(1, spec.rate_iops / per_job) : 0, seed});
+  }
+  Shared shared(threads);
+  std::vector<JobState> states(threads);
+  std::vector<std::thread> pool;
+  pool.reserve(threads);
+  for (unsigned i = 0; i < threads; ++i) pool.emplace_back(Job(params[i], shared, states[i]));
+
+  shared.ready.wait();
+  Progress progress(opts.progress, backend.info->name + ":" + backend.variant);
+  const uint64_t runtime = spec.effective_runtime_ns();
+  const uint64_t t0 = now_ns();
+  Usage u0 = usage_now();
+  bool interrupted = false;
+  if (!shared.abort.load()) {
+    int first = spec.ramp_ns ? kRamp : kMeasure;
+    shared.phase.store(first);
+    shared.phase.notify_all();
+    uint64_t measure_t0 = t0;
+    if (spec.ramp_ns) {
+      while (!interrupted && now_ns() < t0 + spec.ramp_ns && !shared.abort.load()) {
+        interrupted = stop.wait(std::min<uint64_t>(t0 + spec.ramp_ns - now_ns(), 200'000'000));
+        uint64_t ops = 0;
+        for (auto& st : states) ops += st.live_ops.load(std::memory_order_relaxed);
+        progress.update(now_ns() - t0, spec.ramp_ns, ops, "ramp");
+      }
+      measure_t0 = now_ns();
+      u0 = usage_now();
+      shared.phase.store(kMeasure);
+    }
+    const uint64_t deadline = runtime ? measure_t0 + runtime : UINT64_MAX;
+    while (!interrupted && shared.finished.load(std::memory_order_acquire) < threads) {
+      uint64_t t = now_ns();
+      if (t >= deadline) break;
+      // Short waits in ops mode so the end of the run is noticed promptly.
+      uint64_t step = std::min<uint64_t>(deadline - t, runtime ? 200'000'000 : 20'000'000);
+      interrupted = stop.wait(step);
+      uint64_t ops = 0;
+      for (auto& st : states) ops += st.live_ops.load(std::memory_order_relaxed);
+      progress.update(now_ns() - measure_t0, runtime, ops, "run");
+    }
+  }
+  shared.phase.store(kStop);
+  shared.phase.notify_all();  // wakes jobs still in setup after a failure
+  Usage u1 = usage_now();
+  for (auto& t : pool) t.join();
+  progress.clear();
+
+  Metrics m;
+  uint64_t start = UINT64_MAX, end = 0;
+  for (auto& st : states) {
+    if (!st.failure.empty() && result.reason.empty()) result.reason = st.failure;
+    if (!st.first_error.empty() && result.reason.empty()) result.reason = st.first_error;
+    m.ops += st.ops;
+    m.bytes += st.bytes;
+    m.errors += st.errors;
+    m.lat.merge(st.lat);
+    add_counters(m.counters, st.counters);
+    start = std::min(start, st.t_start);
+    end = std::max(end, st.t_end);
+  }
+  m.runtime_ns = end > start ? end - start : 0;
+  double secs = static_cast<double>(m.runtime_ns) / 1e9;
+  m.iops = secs > 0 ? static_cast<double>(m.ops) / secs : 0;
+  m.bw_bytes_per_s = secs > 0 ? static_cast<double>(m.bytes) / secs : 0;
+  m.cpu_user_ns = u1.user_ns - u0.user_ns;
+  m.cpu_sys_ns = u1.sys_ns - u0.sys_ns;
+  m.ctx_voluntary = u1.nvcsw - u0.nvcsw;
+  m.ctx_involuntary = u1.nivcsw - u0.nivcsw;
+
+  bool failed = std::any_of(states.begin(), states.end(), [](auto& st) { return !st.failure.empty(); });
+  if (failed) result.status = Status::Error;
+  else if (interrupted) result.status = Status::Interrupted;
+  else if (m.errors && spec.on_error == OnError::Stop) result.status = Status::Error;
+  return m;
+}
+
+}  // namespace
+
+Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target& target, StopSignal& stop,
+                 const RunOptions& opts) {
+  Result result;
+  result.spec = spec;
+  result.backend = backend.info->name;
+  result.variant = backend.variant;
+  result.target = target.describe();
+
+  if (std::string why = backend.info->unavailable(); !why.empty()) {
+    result.status = Status::Skipped;
+    result.reason = why;
+    return result;
+  }
+  Fit fit = backend.info->fit(target, spec, backend.variant);
+  result.notes = fit.notes;
+  if (!fit.runnable) {
+    result.status = Status::Skipped;
+    result.reason = fit.reason;
+    return result;
+  }
+  for (unsigned rep = 0; rep < spec.repeat; ++rep) {
+    if (stop.poll()) {
+      result.status = Status::Interrupted;
+      break;
+    }
+    Metrics m = run_once(spec, backend, target, rep, stop, opts, result);
+    // A failed setup measured nothing; a failure mid-run keeps what it measured.
+    if (m.ops || result.status == Status::Ok || result.status == Status::Interrupted) result.repetitions.push_back(std::move(m));
+    if (result.status != Status::Ok) break;
+  }
+  if (spec.writes() && !spec.verify && !(backend.info->caps & kCapNoIo)) target.after_run(true);
+  summarize(result);
+  return result;
+}
+
+}  // namespace iobench

@@ -1,0 +1,18 @@
+#pragma once
+// Runs one (workload, backend, variant, target) point: job threads, ramp,
+// repetitions, and the numbers of core/metrics.h.
+#include "backends/backend.h"
+#include "core/metrics.h"
+#include "core/stop_signal.h"
+#include "targets/target.h"
+
+namespace iobench {
+
+struct RunOptions {
+  bool progress = false;  // a progress line on stderr
+};
+
+Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target& target,
+                 StopSignal& stop, const RunOptions& opts);
+
+}  // namespace iobench

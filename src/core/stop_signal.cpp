@@ -1,0 +1,28 @@
+#include "core/stop_signal.h"
+
+#include <pthread.h>
+
+#include <cerrno>
+#include <ctime>
+
+namespace iobench {
+
+StopSignal::StopSignal() {
+  sigemptyset(&set_);
+  sigaddset(&set_, SIGINT);
+  sigaddset(&set_, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+}
+
+bool StopSignal::wait(uint64_t ns) {
+  if (signo_) return true;
+  timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  int s;
+  do {
+    s = sigtimedwait(&set_, nullptr, &ts);
+  } while (s < 0 && errno == EINTR);
+  if (s > 0) signo_ = s;
+  return signo_ != 0;
+}
+
+}  // namespace iobench

@@ -1,0 +1,25 @@
+#pragma once
+// SIGINT/SIGTERM handling without a handler or a global flag: the signals are
+// blocked in every thread (the mask is inherited), and the coordinating thread
+// takes them synchronously with sigtimedwait while it waits for the run.
+#include <csignal>
+#include <cstdint>
+
+namespace iobench {
+
+class StopSignal {
+ public:
+  // Must be constructed before any thread is started.
+  StopSignal();
+  // Sleeps up to `ns`, returning early (true) when SIGINT or SIGTERM arrives.
+  bool wait(uint64_t ns);
+  bool poll() { return wait(0); }
+  bool received() const { return signo_ != 0; }
+  int exit_code() const { return 128 + signo_; }
+
+ private:
+  sigset_t set_;
+  int signo_ = 0;
+};
+
+}  // namespace iobench

@@ -1,0 +1,255 @@
+#include "core/workload.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/errors.h"
+#include "core/units.h"
+
+namespace iobench {
+
+using json = nlohmann::json;
+
+std::string errno_text(int err) {
+  char buf[256];
+  // GNU strerror_r returns the message pointer (maybe not buf).
+  return strerror_r(err, buf, sizeof buf);
+}
+
+namespace {
+
+[[noreturn]] void bad(const std::string& where, const std::string& accepted, const json& v) {
+  std::string got = v.is_string() ? "'" + v.get<std::string>() + "'" : v.dump();
+  throw UsageError(where + ": expected " + accepted + ", got " + got);
+}
+
+uint64_t as_uint(const json& v, const std::string& where, uint64_t lo, uint64_t hi) {
+  std::string accepted = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+  uint64_t out = 0;
+  if (v.is_number_unsigned()) {
+    out = v.get<uint64_t>();
+  } else if (v.is_string()) {
+    const std::string s = v.get<std::string>();
+    auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+    if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size()) bad(where, accepted, v);
+  } else {
+    bad(where, accepted, v);
+  }
+  if (out < lo || out > hi) bad(where, accepted, v);
+  return out;
+}
+
+uint64_t as_size(const json& v, const std::string& where, uint64_t lo) {
+  std::string accepted = std::string(kSizeHelp) + " (at least " + format_size(lo) + ")";
+  std::optional<uint64_t> r;
+  if (v.is_number_unsigned()) r = v.get<uint64_t>();
+  else if (v.is_string()) r = parse_size(v.get<std::string>());
+  if (!r || *r < lo) bad(where, accepted, v);
+  return *r;
+}
+
+uint64_t as_duration(const json& v, const std::string& where, bool allow_zero) {
+  std::string accepted = std::string(kDurationHelp) + (allow_zero ? "" : " (more than 0)");
+  std::optional<uint64_t> r;
+  if (v.is_number_unsigned()) r = v.get<uint64_t>() * 1'000'000'000ull;  // bare number: seconds
+  else if (v.is_string()) r = parse_duration_ns(v.get<std::string>());
+  if (!r || (!allow_zero && *r == 0)) bad(where, accepted, v);
+  return *r;
+}
+
+bool as_bool(const json& v, const std::string& where) {
+  if (v.is_boolean()) return v.get<bool>();
+  if (v.is_string()) {
+    const std::string s = v.get<std::string>();
+    if (s == "true" || s == "1" || s == "yes") return true;
+    if (s == "false" || s == "0" || s == "no") return false;
+  }
+  bad(where, "true or false", v);
+}
+
+std::string as_string(const json& v, const std::string& where, const std::string& accepted) {
+  if (!v.is_string() || v.get<std::string>().empty()) bad(where, accepted, v);
+  return v.get<std::string>();
+}
+
+template <typename E>
+E as_enum(const json& v, const std::string& where, std::initializer_list<std::pair<const char*, E>> names) {
+  std::string accepted = "one of ";
+  for (auto& [n, e] : names) accepted += std::string(accepted.size() > 7 ? ", " : "") + n;
+  if (v.is_string())
+    for (auto& [n, e] : names)
+      if (v.get<std::string>() == n) return e;
+  bad(where, accepted, v);
+}
+
+using Setter = std::function<void(WorkloadSpec&, const json&, const std::string&)>;
+
+const std::vector<std::pair<std::string_view, Setter>>& setters() {
+  static const std::vector<std::pair<std::string_view, Setter>> table = {
+      {"name", [](WorkloadSpec& s, const json& v, const std::string& w) { s.name = as_string(v, w, "a non-empty name"); }},
+      {"rw", [](WorkloadSpec& s, const json& v, const std::string& w) {
+         s.rw = as_enum<RwMode>(v, w, {{"read", RwMode::Read}, {"write", RwMode::Write},
+                                       {"randread", RwMode::RandRead}, {"randwrite", RwMode::RandWrite},
+                                       {"randrw", RwMode::RandRW}});
+       }},
+      {"rwmix_read", [](WorkloadSpec& s, const json& v, const std::string& w) { s.rwmix_read = static_cast<unsigned>(as_uint(v, w, 0, 100)); }},
+      {"bs", [](WorkloadSpec& s, const json& v, const std::string& w) {
+         s.bs = as_size(v, w, 1);
+         if (s.bs > (64u << 20)) bad(w, std::string(kSizeHelp) + " up to 64M", v);
+       }},
+      {"qd", [](WorkloadSpec& s, const json& v, const std::string& w) { s.qd = static_cast<unsigned>(as_uint(v, w, 1, 4096)); }},
+      {"jobs", [](WorkloadSpec& s, const json& v, const std::string& w) { s.jobs = static_cast<unsigned>(as_uint(v, w, 1, 256)); }},
+      {"size", [](WorkloadSpec& s, const json& v, const std::string& w) { s.size = as_size(v, w, 4096); }},
+      {"runtime", [](WorkloadSpec& s, const json& v, const std::string& w) { s.runtime_ns = as_duration(v, w, false); }},
+      {"ops", [](WorkloadSpec& s, const json& v, const std::string& w) { s.ops = as_uint(v, w, 1, UINT64_MAX / 2); }},
+      {"ramp", [](WorkloadSpec& s, const json& v, const std::string& w) { s.ramp_ns = as_duration(v, w, true); }},
+      {"repeat", [](WorkloadSpec& s, const json& v, const std::string& w) { s.repeat = static_cast<unsigned>(as_uint(v, w, 1, 1000)); }},
+      {"direct", [](WorkloadSpec& s, const json& v, const std::string& w) { s.direct = as_bool(v, w); }},
+      {"fsync_every", [](WorkloadSpec& s, const json& v, const std::string& w) { s.fsync_every = as_uint(v, w, 0, UINT64_MAX / 2); }},
+      {"rate_iops", [](WorkloadSpec& s, const json& v, const std::string& w) { s.rate_iops = as_uint(v, w, 0, 100'000'000); }},
+      {"distribution", [](WorkloadSpec& s, const json& v, const std::string& w) {
+         const std::string accepted = "uniform or zipf:THETA with THETA a number > 0 (e.g. zipf:1.2)";
+         if (!v.is_string()) bad(w, accepted, v);
+         const std::string d = v.get<std::string>();
+         if (d == "uniform") {
+           s.distribution = Pattern::Uniform;
+           s.zipf_theta = 0;
+           return;
+         }
+         if (!d.starts_with("zipf:")) bad(w, accepted, v);
+         double theta = 0;
+         auto r = std::from_chars(d.data() + 5, d.data() + d.size(), theta);
+         if (r.ec != std::errc() || r.ptr != d.data() + d.size() || !(theta > 0) || theta > 100) bad(w, accepted, v);
+         s.distribution = Pattern::Zipf;
+         s.zipf_theta = theta;
+       }},
+      {"seed", [](WorkloadSpec& s, const json& v, const std::string& w) { s.seed = as_uint(v, w, 0, UINT64_MAX); }},
+      {"backends", [](WorkloadSpec& s, const json& v, const std::string& w) {
+         const std::string accepted = "a backend name, NAME:VARIANT, \"all\", or a list of them";
+         std::vector<std::string> out;
+         auto add = [&](const json& e) {
+           std::string str = as_string(e, w, accepted);
+           // "a,b" from the command line is a list too.
+           std::stringstream ss(str);
+           for (std::string part; std::getline(ss, part, ',');)
+             if (!part.empty()) out.push_back(part);
+         };
+         if (v.is_array()) for (auto& e : v) add(e);
+         else add(v);
+         if (out.empty()) bad(w, accepted, v);
+         s.backends = out;
+       }},
+      {"target", [](WorkloadSpec& s, const json& v, const std::string& w) {
+         s.target = as_string(v, w, "file:PATH (or an empty string for a temporary file)");
+       }},
+      {"verify", [](WorkloadSpec& s, const json& v, const std::string& w) { s.verify = as_bool(v, w); }},
+      {"on_error", [](WorkloadSpec& s, const json& v, const std::string& w) {
+         s.on_error = as_enum<OnError>(v, w, {{"continue", OnError::Continue}, {"stop", OnError::Stop}});
+       }},
+      {"allow_overwrite", [](WorkloadSpec& s, const json& v, const std::string& w) { s.allow_overwrite = as_bool(v, w); }},
+  };
+  return table;
+}
+
+}  // namespace
+
+const std::vector<std::string_view>& workload_fields() {
+  static const std::vector<std::string_view> names = [] {
+    std::vector<std::string_view> n;
+    for (auto& [k, f] : setters()) n.push_back(k);
+    return n;
+  }();
+  return names;
+}
+
+void set_field(WorkloadSpec& spec, std::string_view key, const json& value, const std::string& where) {
+  for (auto& [k, f] : setters()) {
+    if (k == key) {
+      f(spec, value, where);
+      return;
+    }
+  }
+  std::string accepted;
+  for (auto k : workload_fields()) accepted += (accepted.empty() ? "" : ", ") + std::string(k);
+  throw UsageError(where + ": unknown field '" + std::string(key) + "' (accepted: " + accepted + ")");
+}
+
+void apply_fields(WorkloadSpec& spec, const json& fields, const std::string& origin) {
+  for (auto& [k, v] : fields.items()) {
+    std::string where = origin.empty() ? "--" + k : origin + ": field '" + k + "'";
+    if (origin.empty()) std::replace(where.begin(), where.end(), '_', '-');
+    set_field(spec, k, v, where);
+  }
+}
+
+WorkloadSpec load_workload(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw UsageError("--workload: cannot open '" + path + "': " + errno_text(errno));
+  json doc;
+  try {
+    doc = json::parse(in);
+  } catch (const json::parse_error& e) {
+    // e.what() is long and multi-part; keep the byte position only.
+    throw UsageError("--workload: '" + path + "' is not valid JSON (error at byte " + std::to_string(e.byte) + ")");
+  }
+  if (!doc.is_object()) throw UsageError("--workload: '" + path + "' must hold a JSON object of workload fields");
+  WorkloadSpec spec;
+  spec.name = path.substr(path.find_last_of('/') + 1);
+  if (spec.name.ends_with(".json")) spec.name.resize(spec.name.size() - 5);
+  apply_fields(spec, doc, path);
+  return spec;
+}
+
+void validate(const WorkloadSpec& s) {
+  if (s.direct && s.bs % 512 != 0)
+    throw UsageError("--bs: direct I/O needs a multiple of 512 bytes, got " + std::to_string(s.bs));
+  if (s.verify && s.bs % 512 != 0)
+    throw UsageError("--bs: --verify checks 512-byte sectors, so bs must be a multiple of 512, got " + std::to_string(s.bs));
+  if (s.size < s.bs)
+    throw UsageError("--size: must be at least bs (" + format_size(s.bs) + "), got " + format_size(s.size));
+  if (s.fsync_every && !s.writes())
+    throw UsageError("--fsync-every: only applies to workloads that write, but rw is " + std::string(rw_name(s.rw)));
+}
+
+std::string_view rw_name(RwMode m) {
+  switch (m) {
+    case RwMode::Read: return "read";
+    case RwMode::Write: return "write";
+    case RwMode::RandRead: return "randread";
+    case RwMode::RandWrite: return "randwrite";
+    case RwMode::RandRW: return "randrw";
+  }
+  return "?";
+}
+
+json to_json(const WorkloadSpec& s) {
+  json j;
+  j["name"] = s.name;
+  j["rw"] = rw_name(s.rw);
+  j["rwmix_read"] = s.read_percent();
+  j["bs_bytes"] = s.bs;
+  j["qd"] = s.qd;
+  j["jobs"] = s.jobs;
+  j["size_bytes"] = s.size;
+  j["runtime_ns"] = s.effective_runtime_ns();
+  j["ops"] = s.ops;
+  j["ramp_ns"] = s.ramp_ns;
+  j["repeat"] = s.repeat;
+  j["direct"] = s.direct;
+  j["fsync_every"] = s.fsync_every;
+  j["rate_iops"] = s.rate_iops;
+  j["distribution"] = s.distribution == Pattern::Zipf ? "zipf:" + json(s.zipf_theta).dump() : "uniform";
+  j["seed"] = s.seed;
+  j["verify"] = s.verify;
+  j["on_error"] = s.on_error == OnError::Stop ? "stop" : "continue";
+  return j;
+}
+
+}  // namespace iobench

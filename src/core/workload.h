@@ -1,0 +1,71 @@
+#pragma once
+// The workload specification: one struct, filled from a JSON file and from
+// command-line flags through the same per-field parser, so both accept the
+// same spellings and reject bad values with the same message.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/offsets.h"
+
+namespace iobench {
+
+enum class RwMode { Read, Write, RandRead, RandWrite, RandRW };
+enum class OnError { Continue, Stop };
+
+struct WorkloadSpec {
+  static constexpr uint64_t kDefaultRuntimeNs = 2'000'000'000;
+  std::string name = "default";
+  RwMode rw = RwMode::RandRW;
+  unsigned rwmix_read = 50;       // percent of reads in randrw
+  uint64_t bs = 4096;
+  unsigned qd = 1;
+  unsigned jobs = 1;
+  uint64_t size = 64ull << 20;     // bytes of the target used
+  uint64_t runtime_ns = 0;         // 0 = unset: 2 s, or no limit when ops is set
+  uint64_t ops = 0;                // per job; 0 = until runtime
+  uint64_t ramp_ns = 0;
+  unsigned repeat = 1;
+  bool direct = false;
+  uint64_t fsync_every = 0;        // writes between fsyncs; 0 = never
+  uint64_t rate_iops = 0;          // per job; 0 = unlimited
+  Pattern distribution = Pattern::Uniform;
+  double zipf_theta = 0;
+  uint64_t seed = 1;
+  std::vector<std::string> backends = {"all"};
+  std::string target;              // "" = a temporary file
+  bool verify = false;
+  OnError on_error = OnError::Continue;
+  bool allow_overwrite = false;
+
+  bool is_random() const { return rw == RwMode::RandRead || rw == RwMode::RandWrite || rw == RwMode::RandRW; }
+  bool writes() const { return rw == RwMode::Write || rw == RwMode::RandWrite || rw == RwMode::RandRW; }
+  bool reads() const { return rw == RwMode::Read || rw == RwMode::RandRead || rw == RwMode::RandRW; }
+  unsigned read_percent() const { return rw == RwMode::RandRW ? rwmix_read : (reads() ? 100 : 0); }
+  uint64_t effective_runtime_ns() const { return runtime_ns ? runtime_ns : (ops ? 0 : kDefaultRuntimeNs); }
+  Pattern pattern() const { return is_random() ? distribution : Pattern::Sequential; }
+};
+
+// Every field name a workload file may hold, in documentation order.
+const std::vector<std::string_view>& workload_fields();
+
+// Sets one field from a JSON value (numbers, strings such as "4k"/"500ms",
+// booleans). `where` prefixes the error: "--bs" or "quick.json: field 'bs'".
+// Throws UsageError naming the field and what it accepts.
+void set_field(WorkloadSpec& spec, std::string_view key, const nlohmann::json& value,
+               const std::string& where);
+
+// Reads a workload file; unknown fields and bad values are UsageErrors.
+WorkloadSpec load_workload(const std::string& path);
+// Applies a JSON object of fields over `spec` (used by the CLI's flags).
+void apply_fields(WorkloadSpec& spec, const nlohmann::json& fields, const std::string& origin);
+// Cross-field checks (alignment with direct, verify granularity, ...).
+void validate(const WorkloadSpec& spec);
+
+nlohmann::json to_json(const WorkloadSpec& spec);
+std::string_view rw_name(RwMode m);
+
+}  // namespace iobench

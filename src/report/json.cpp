@@ -1,0 +1,147 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+
+#include "core/errors.h"
+#include "report/report.h"
+
+#ifndef IOBENCH_VERSION
+#define IOBENCH_VERSION "0.0.0"
+#endif
+#ifndef IOBENCH_GIT_SHA
+#define IOBENCH_GIT_SHA "unknown"
+#endif
+#ifndef IOBENCH_LIBURING_VERSION
+#define IOBENCH_LIBURING_VERSION "unknown"
+#endif
+
+namespace iobench {
+
+using json = nlohmann::json;
+
+namespace {
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("model name")) return line.substr(line.find(':') + 2);
+  return "unknown";
+}
+
+std::string utc_timestamp() {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+json spread_json(const Spread& s) { return {{"mean", s.mean}, {"stddev", s.stddev}, {"min", s.min}, {"max", s.max}}; }
+
+}  // namespace
+
+json make_context(int argc, char** argv) {
+  utsname u{};
+  uname(&u);
+  std::string cmd;
+  for (int i = 0; i < argc; ++i) cmd += (i ? " " : "") + std::string(argv[i]);
+  return {{"iobench_version", IOBENCH_VERSION},
+          {"git_sha", IOBENCH_GIT_SHA},
+          {"timestamp", utc_timestamp()},
+          {"hostname", u.nodename},
+          {"kernel", std::string(u.release) + " " + u.version},
+          {"arch", u.machine},
+          {"cpu_model", cpu_model()},
+          {"nproc", std::thread::hardware_concurrency()},
+          {"command_line", cmd},
+          {"liburing_version", IOBENCH_LIBURING_VERSION},
+          {"compiler", __VERSION__}};
+}
+
+json metrics_json(const Metrics& m) {
+  const Histogram& h = m.lat;
+  json pct = json::object();
+  for (auto [key, q] : {std::pair{"50", 50.0}, {"90", 90.0}, {"99", 99.0}, {"99.9", 99.9}, {"99.99", 99.99}})
+    pct[key] = h.percentile(q);
+  json counters = {{"syscalls", m.counters.syscalls},
+                   {"submit_batches", m.counters.submit_batches},
+                   {"submitted", m.counters.submitted},
+                   {"signals", m.counters.signals},
+                   {"fsyncs", m.counters.fsyncs}};
+  for (auto& [k, v] : m.counters.extra) counters[k] = v;
+  return {{"ops", m.ops},
+          {"bytes", m.bytes},
+          {"errors", m.errors},
+          {"runtime_ns", m.runtime_ns},
+          {"iops", m.iops},
+          {"bw_bytes_per_s", m.bw_bytes_per_s},
+          {"lat_ns",
+           {{"min", h.min()}, {"max", h.max()}, {"mean", h.mean()}, {"stddev", h.stddev()}, {"percentiles", pct}}},
+          {"cpu", {{"user_ns", m.cpu_user_ns}, {"sys_ns", m.cpu_sys_ns}, {"per_op_ns", m.cpu_per_op_ns()}}},
+          {"ctx_switches", {{"voluntary", m.ctx_voluntary}, {"involuntary", m.ctx_involuntary}}},
+          {"counters", counters}};
+}
+
+json result_json(const Result& r) {
+  json j = {{"workload", to_json(r.spec)},
+            {"backend", r.backend},
+            {"variant", r.variant},
+            {"target", r.target},
+            {"status", status_name(r.status)},
+            {"reason", r.reason},
+            {"notes", r.notes},
+            {"repetitions", json::array()}};
+  for (auto& m : r.repetitions) j["repetitions"].push_back(metrics_json(m));
+  if (!r.repetitions.empty()) {
+    j["summary"] = metrics_json(r.summary);
+    json spread = json::object();
+    for (auto& [k, s] : r.spread) spread[k] = spread_json(s);
+    j["summary"]["spread"] = spread;
+  }
+  return j;
+}
+
+json document_json(const json& context, const std::vector<Result>& results) {
+  json doc = {{"schema_version", kSchemaVersion}, {"context", context}, {"results", json::array()}};
+  for (auto& r : results) doc["results"].push_back(result_json(r));
+  return doc;
+}
+
+void write_atomic(const std::string& path, const std::string& data) {
+  std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.find_last_of('/') + 1);
+  std::string tmp = (dir == "." ? "./" : dir) + ".iobench-tmp-XXXXXX";
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0) throw RuntimeError("cannot write '" + path + "': " + errno_text(errno));
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int e = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw RuntimeError("cannot write '" + path + "': " + errno_text(e));
+    }
+    off += static_cast<size_t>(n);
+  }
+  // Data on disk before the name points at it, so a crash leaves old or new.
+  bool ok = ::fsync(fd) == 0 && ::fchmod(fd, 0644) == 0;
+  int e = errno;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    e = ok ? errno : e;
+    ::unlink(tmp.c_str());
+    throw RuntimeError("cannot write '" + path + "': " + errno_text(e));
+  }
+}
+
+}  // namespace iobench

@@ -1,0 +1,28 @@
+#pragma once
+// Exporters: they read Result structs and never measure anything.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/metrics.h"
+
+namespace iobench {
+
+inline constexpr int kSchemaVersion = 1;
+
+// Machine and build facts every result document carries.
+nlohmann::json make_context(int argc, char** argv);
+
+nlohmann::json metrics_json(const Metrics& m);
+nlohmann::json result_json(const Result& r);
+nlohmann::json document_json(const nlohmann::json& context, const std::vector<Result>& results);
+
+enum class Format { Table, Json, Csv, Markdown };
+std::string render(const std::vector<Result>& results, Format f, const nlohmann::json& context);
+
+// Writes via a temporary file in the same directory and rename(2), so a reader
+// never sees half a document. Throws RuntimeError.
+void write_atomic(const std::string& path, const std::string& data);
+
+}  // namespace iobench

@@ -1,0 +1,194 @@
+// Target file:PATH (regular file or block device) and the temporary default.
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/errors.h"
+#include "core/pattern.h"
+#include "core/units.h"
+#include "targets/target.h"
+
+namespace iobench {
+namespace {
+
+// Marks files iobench created (so it may write them again) and whether their
+// contents are still the stamped pattern (so --verify can read them).
+constexpr const char* kXattr = "user.iobench";
+
+std::string fs_name(const std::string& path) {
+  struct statfs st {};
+  if (statfs(path.c_str(), &st) != 0) return "unknown";
+  switch (static_cast<unsigned long>(st.f_type)) {
+    case EXT4_SUPER_MAGIC: return "ext4";
+    case TMPFS_MAGIC: return "tmpfs";
+    case XFS_SUPER_MAGIC: return "xfs";
+    case BTRFS_SUPER_MAGIC: return "btrfs";
+    case 0x6969: return "nfs";
+    case 0x794c7630: return "overlayfs";
+    case 0x2fc12fc1: return "zfs";
+    case 0x62656572: return "sysfs";
+    default: {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "0x%lx", static_cast<unsigned long>(st.f_type));
+      return buf;
+    }
+  }
+}
+
+class FileTarget final : public Target {
+ public:
+  FileTarget(std::string path, bool temporary, const WorkloadSpec& spec)
+      : path_(std::move(path)), temporary_(temporary), direct_(spec.direct) {
+    prepare(spec);
+  }
+  ~FileTarget() override {
+    if (temporary_) ::unlink(path_.c_str());
+  }
+
+  TargetKind kind() const override { return TargetKind::File; }
+  bool regular_file() const override { return !blockdev_; }
+  bool direct() const override { return direct_; }
+  uint64_t data_seed() const override { return seed_; }
+
+  Fd open(int flags) const override {
+    int f = O_RDWR | O_CLOEXEC | flags | (direct_ ? O_DIRECT : 0);
+    if (!writable_) f = (f & ~O_RDWR) | O_RDONLY;
+    int fd = ::open(path_.c_str(), f);
+    if (fd < 0) throw RuntimeError("cannot open '" + path_ + "': " + errno_text(errno));
+    return Fd(fd);
+  }
+
+  nlohmann::json describe() const override {
+    return {{"kind", "file"},       {"path", path_},
+            {"direct", direct_},    {"temporary", temporary_},
+            {"block_device", blockdev_}, {"size_bytes", size_},
+            {"filesystem", blockdev_ ? "" : fs_name(path_)}};
+  }
+
+  void after_run(bool wrote_unstamped) override {
+    if (wrote_unstamped && ours_) mark(false);
+  }
+
+ private:
+  void prepare(const WorkloadSpec& spec) {
+    struct stat st {};
+    bool exists = ::stat(path_.c_str(), &st) == 0;
+    if (!exists && errno != ENOENT) throw RuntimeError("--target: cannot stat '" + path_ + "': " + errno_text(errno));
+    if (exists && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+      throw UsageError("--target: '" + path_ + "' is neither a regular file nor a block device");
+    blockdev_ = exists && S_ISBLK(st.st_mode);
+    seed_ = spec.seed;
+    writable_ = spec.writes();
+
+    std::string mark_value;
+    if (exists && !blockdev_) {
+      char buf[64] = {};
+      ssize_t n = ::getxattr(path_.c_str(), kXattr, buf, sizeof buf - 1);
+      if (n > 0) mark_value.assign(buf, static_cast<size_t>(n));
+    }
+    ours_ = !exists || temporary_ || !mark_value.empty();
+    if (spec.writes() && !ours_ && !spec.allow_overwrite)
+      throw UsageError("--target: '" + path_ + "' exists and was not created by iobench; "
+                       "writing to it needs --allow-overwrite");
+    bool stamped = !exists || mark_value.starts_with("stamped:");
+    if (stamped && !mark_value.empty()) seed_ = std::strtoull(mark_value.c_str() + 8, nullptr, 10);
+
+    if (blockdev_) {
+      Fd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!fd || ioctl(fd.get(), BLKGETSIZE64, &size_) != 0)
+        throw RuntimeError("--target: cannot read the size of '" + path_ + "': " + errno_text(errno));
+      if (size_ < spec.size)
+        throw UsageError("--size: '" + path_ + "' holds " + format_size(size_) + ", less than " + format_size(spec.size));
+      if (spec.verify && spec.reads() && !spec.writes())
+        throw UsageError("--verify: a block device's contents were not written by iobench; verify it with a write workload");
+    } else {
+      uint64_t have = exists ? static_cast<uint64_t>(st.st_size) : 0;
+      bool relayout = (spec.verify && !stamped) || have < spec.size;
+      if (relayout && !ours_ && !spec.allow_overwrite) {
+        if (have < spec.size)
+          throw UsageError("--size: '" + path_ + "' holds " + format_size(have) + ", less than " +
+                           format_size(spec.size) + ", and iobench did not create it (--allow-overwrite lets it grow)");
+        throw UsageError("--verify: '" + path_ + "' was not laid out by iobench, so its data cannot be verified");
+      }
+      if (relayout) layout(exists && stamped ? have : 0, spec.size);
+      size_ = std::max(have, spec.size);
+    }
+    if (direct_) check_direct();
+  }
+
+  // Writes the stamped pattern over [from, to) so reads (and --verify) see
+  // real data, never holes.
+  void layout(uint64_t from, uint64_t to) {
+    Fd fd(::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (!fd) throw RuntimeError("--target: cannot create '" + path_ + "': " + errno_text(errno));
+    if (!temporary_) ours_ = true;
+    from -= from % pattern::kSector;
+    constexpr size_t kChunk = 1 << 20;
+    AlignedBuffer buf(kChunk, 4096);
+    for (uint64_t off = from; off < to; off += kChunk) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, to - off));
+      size_t padded = (n + pattern::kSector - 1) / pattern::kSector * pattern::kSector;
+      pattern::fill(buf.data(), padded, off, seed_);
+      if (::pwrite(fd.get(), buf.data(), n, static_cast<off_t>(off)) != static_cast<ssize_t>(n))
+        throw RuntimeError("--target: laying out '" + path_ + "' failed: " + errno_text(errno));
+    }
+    mark(true);
+  }
+
+  void mark(bool stamped) {
+    std::string v = stamped ? "stamped:" + std::to_string(seed_) : "unstamped";
+    // Best effort: on a filesystem without user xattrs the file is simply
+    // treated as foreign next time.
+    (void)::setxattr(path_.c_str(), kXattr, v.data(), v.size(), 0);
+  }
+
+  void check_direct() {
+    int fd = ::open(path_.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+    if (fd < 0 && errno == EINVAL)
+      throw RuntimeError("--direct: the filesystem holding '" + path_ + "' (" + fs_name(path_) +
+                         ") refuses O_DIRECT; use --buffered, or a target on a disk-backed filesystem (--target file:/var/tmp/x)");
+    if (fd < 0) throw RuntimeError("--target: cannot open '" + path_ + "' with O_DIRECT: " + errno_text(errno));
+    ::close(fd);
+  }
+
+  std::string path_;
+  bool temporary_;
+  bool direct_;
+  bool blockdev_ = false;
+  bool ours_ = false;
+  bool writable_ = false;
+  uint64_t size_ = 0;
+  uint64_t seed_ = 0;
+};
+
+}  // namespace
+
+std::string temp_dir() {
+  const char* t = std::getenv("TMPDIR");
+  return t && *t ? t : "/var/tmp";
+}
+
+std::unique_ptr<Target> make_target(const WorkloadSpec& spec) {
+  const std::string& t = spec.target;
+  if (t.empty()) {
+    std::string tmpl = temp_dir() + "/iobench-XXXXXX";
+    int fd = ::mkstemp(tmpl.data());
+    if (fd < 0) throw RuntimeError("cannot create a temporary file in " + temp_dir() + ": " + errno_text(errno) + " (set TMPDIR)");
+    ::close(fd);  // FileTarget lays it out and removes it
+    return std::make_unique<FileTarget>(tmpl, true, spec);
+  }
+  if (t.starts_with("file:") && t.size() > 5) return std::make_unique<FileTarget>(t.substr(5), false, spec);
+  throw UsageError("--target: expected file:PATH, or nothing for a temporary file; got '" + t + "'");
+}
+
+}  // namespace iobench

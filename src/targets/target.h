@@ -1,0 +1,42 @@
+#pragma once
+// What the I/O goes to. A target prepares itself once per result (layout,
+// checks) and hands each engine the descriptors it opens.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/fd.h"
+#include "core/workload.h"
+
+namespace iobench {
+
+enum class TargetKind { File, Emu, Driver };
+
+class Target {
+ public:
+  virtual ~Target() = default;
+  virtual TargetKind kind() const = 0;
+  // Opens one descriptor; `flags` are extra open flags (O_NONBLOCK, ...).
+  // O_DIRECT is added by the target when the workload asks for it.
+  virtual Fd open(int flags) const = 0;
+  virtual bool regular_file() const = 0;
+  virtual bool direct() const = 0;
+  virtual nlohmann::json describe() const = 0;
+  // Seed the readable data was stamped with (the pattern of core/pattern.h).
+  virtual uint64_t data_seed() const = 0;
+  // A write workload without --verify leaves unstamped data behind.
+  virtual void after_run(bool wrote_unstamped) { (void)wrote_unstamped; }
+};
+
+// Parses the workload's target ("" or "file:PATH") and prepares it: creates and
+// lays out the file, checks O_DIRECT, refuses to write what iobench did not
+// create. Throws UsageError for a bad spelling, RuntimeError when refused.
+std::unique_ptr<Target> make_target(const WorkloadSpec& spec);
+
+// The directory for temporary files: $TMPDIR, else /var/tmp (disk-backed on
+// most systems, unlike a tmpfs /tmp that refuses O_DIRECT).
+std::string temp_dir();
+
+}  // namespace iobench
