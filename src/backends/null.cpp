@@ -32,8 +32,10 @@ BackendInfo null_backend() {
   return {"null", "no I/O: the harness's own cost per request, the floor under every other figure",
           {"default"}, kCapNoIo,
           [] { return std::string(); },
-          [](const Target&, const WorkloadSpec&, const std::string&) {
-            return Fit{true, "", {"null moves no data: bytes and bandwidth are nominal"}};
+          [](const Target&, const WorkloadSpec& s, const std::string&) {
+            Fit f{true, "", {"null moves no data: bytes and bandwidth are nominal"}};
+            if (s.verify) f.notes.push_back("--verify does not apply to null: nothing is read");
+            return f;
           },
           [](const EngineConfig& c) { return std::make_unique<NullEngine>(c.qd); }};
 }

@@ -218,6 +218,12 @@ void validate(const WorkloadSpec& s) {
     throw UsageError("--fsync-every: only applies to workloads that write, but rw is " + std::string(rw_name(s.rw)));
 }
 
+std::string WorkloadSpec::label() const {
+  if (!name.empty()) return name;
+  return std::string(rw_name(rw)) + " " + format_size(bs) + " qd" + std::to_string(qd) +
+         (jobs > 1 ? " x" + std::to_string(jobs) : "");
+}
+
 std::string_view rw_name(RwMode m) {
   switch (m) {
     case RwMode::Read: return "read";
@@ -231,7 +237,7 @@ std::string_view rw_name(RwMode m) {
 
 json to_json(const WorkloadSpec& s) {
   json j;
-  j["name"] = s.name;
+  j["name"] = s.label();
   j["rw"] = rw_name(s.rw);
   j["rwmix_read"] = s.read_percent();
   j["bs_bytes"] = s.bs;

@@ -18,7 +18,7 @@ enum class OnError { Continue, Stop };
 
 struct WorkloadSpec {
   static constexpr uint64_t kDefaultRuntimeNs = 2'000'000'000;
-  std::string name = "default";
+  std::string name;                // "" = described by label()
   RwMode rw = RwMode::RandRW;
   unsigned rwmix_read = 50;       // percent of reads in randrw
   uint64_t bs = 4096;
@@ -45,6 +45,8 @@ struct WorkloadSpec {
   bool writes() const { return rw == RwMode::Write || rw == RwMode::RandWrite || rw == RwMode::RandRW; }
   bool reads() const { return rw == RwMode::Read || rw == RwMode::RandRead || rw == RwMode::RandRW; }
   unsigned read_percent() const { return rw == RwMode::RandRW ? rwmix_read : (reads() ? 100 : 0); }
+  // What tables and results call this workload: its name, else "randrw 4k qd1".
+  std::string label() const;
   uint64_t effective_runtime_ns() const { return runtime_ns ? runtime_ns : (ops ? 0 : kDefaultRuntimeNs); }
   Pattern pattern() const { return is_random() ? distribution : Pattern::Sequential; }
 };

@@ -26,7 +26,7 @@ std::string pct_spread(const Result& r) {
 Row row_of(const Result& r, bool raw) {
   std::string status(status_name(r.status));
   std::string name = r.backend + (r.variant == "default" ? "" : ":" + r.variant);
-  if (r.repetitions.empty()) return {{r.spec.name, name, status, "", "", "", "", "", "", "", ""}};
+  if (r.repetitions.empty()) return {{r.spec.label(), name, status, "", "", "", "", "", "", "", ""}};
   const Metrics& m = r.summary;
   auto dur = [&](uint64_t ns) { return raw ? std::to_string(ns) : format_duration(ns); };
   char iops[32], bw[32], cpu[32];
@@ -39,7 +39,7 @@ Row row_of(const Result& r, bool raw) {
     std::snprintf(bw, sizeof bw, "%sB/s", format_count(m.bw_bytes_per_s).c_str());
     std::snprintf(cpu, sizeof cpu, "%s", format_duration(static_cast<uint64_t>(m.cpu_per_op_ns())).c_str());
   }
-  return {{r.spec.name, name, status, iops, pct_spread(r), bw, dur(m.lat.percentile(50)), dur(m.lat.percentile(99)),
+  return {{r.spec.label(), name, status, iops, pct_spread(r), bw, dur(m.lat.percentile(50)), dur(m.lat.percentile(99)),
            dur(m.lat.percentile(99.9)), cpu, std::to_string(m.errors)}};
 }
 
@@ -71,7 +71,7 @@ std::string render(const std::vector<Result>& results, Format f, const nlohmann:
     for (auto& r : results) {
       Row row = row_of(r, true);
       std::string sd = r.spread.empty() ? "" : std::to_string(r.spread[0].second.stddev);
-      out << csv_cell(r.spec.name) << ',' << r.backend << ',' << r.variant << ',' << row.cells[2] << ','
+      out << csv_cell(r.spec.label()) << ',' << r.backend << ',' << r.variant << ',' << row.cells[2] << ','
           << row.cells[3] << ',' << sd << ',' << row.cells[5] << ',' << row.cells[6] << ',' << row.cells[7] << ','
           << row.cells[8] << ',' << row.cells[9] << ',' << row.cells[10] << ',' << csv_cell(r.reason) << "\n";
     }

@@ -1,0 +1,165 @@
+"""Integration tests through the iobench binary: exit codes, output files,
+the JSON schema, and signals. Run by ctest with IOBENCH and IOBENCH_SCHEMA set."""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+import jsonschema
+
+IOBENCH = os.environ.get("IOBENCH", "../build/iobench")
+SCHEMA = json.load(open(os.environ.get("IOBENCH_SCHEMA", "../docs/result.schema.json")))
+RW_MODES = ["read", "write", "randread", "randwrite", "randrw"]
+
+
+def run(*args, timeout=120):
+    return subprocess.run([IOBENCH, *args], capture_output=True, text=True, timeout=timeout)
+
+
+class CliTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory(prefix="iobench-cli-", dir="/var/tmp")
+        self.out = os.path.join(self.dir.name, "result.json")
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def load_valid(self, path=None):
+        with open(path or self.out) as f:
+            doc = json.load(f)
+        jsonschema.validate(doc, SCHEMA)
+        return doc
+
+    def test_every_mode_adds_up_and_validates(self):
+        target = "file:" + os.path.join(self.dir.name, "data")
+        for rw in RW_MODES:
+            with self.subTest(rw=rw):
+                p = run("run", "--backend", "sync,null", "--rw", rw, "--ops", "400", "--qd", "4", "--bs", "8k",
+                        "--size", "4M", "--target", target, "--verify", "-o", self.out, "-q")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                doc = self.load_valid()
+                self.assertEqual([r["backend"] for r in doc["results"]], ["sync", "null"])
+                for r in doc["results"]:
+                    s = r["summary"]
+                    self.assertEqual(r["status"], "ok")
+                    self.assertEqual(s["ops"], 400)
+                    self.assertEqual(s["bytes"], 400 * 8192)
+                    self.assertEqual(s["errors"], 0)
+                    self.assertEqual(s, r["repetitions"][0] | {"spread": s["spread"]})
+                self.assertIn(rw, p.stdout)
+
+    def test_default_run_needs_no_arguments(self):
+        p = run("run", "-o", self.out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        doc = self.load_valid()
+        backends = {r["backend"] for r in doc["results"]}
+        self.assertTrue({"sync", "null"} <= backends, backends)
+        self.assertIn("IOPS", p.stdout)
+        # The temporary target is gone.
+        path = doc["results"][0]["target"]["path"]
+        self.assertFalse(os.path.exists(path), path)
+
+    def test_formats(self):
+        base = ["run", "--backend", "null", "--ops", "100", "-q"]
+        p = run(*base, "--format", "json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        jsonschema.validate(json.loads(p.stdout), SCHEMA)
+        p = run(*base, "--format", "csv")
+        lines = p.stdout.strip().split("\n")
+        self.assertTrue(lines[0].startswith("workload,backend,variant,status,iops"))
+        self.assertEqual(len(lines), 2)
+        p = run(*base, "--format", "markdown")
+        self.assertTrue(p.stdout.startswith("| workload |"))
+
+    def test_bad_input_exits_2_with_one_line_and_no_file(self):
+        bad = [
+            (["--bs", "4q"], "--bs"),
+            (["--rw", "sideways"], "--rw"),
+            (["--backend", "nosuch"], "--backend"),
+            (["--backend", "sync:turbo"], "accepted: default"),
+            (["--qd", "0"], "--qd"),
+            (["--runtime", "soon"], "--runtime"),
+            (["--distribution", "zipf:x"], "--distribution"),
+            (["--frobnicate"], "frobnicate"),
+            (["--workload", "/nonexistent.json"], "--workload"),
+            (["--direct", "--bs", "1000"], "--bs"),
+            (["--target", "tape:0"], "--target"),
+            (["--format", "xml"], "--format"),
+        ]
+        for args, needle in bad:
+            with self.subTest(args=args):
+                p = run("run", *args, "-o", self.out, "--ops", "10")
+                self.assertEqual(p.returncode, 2, p.stderr)
+                lines = p.stderr.strip().split("\n")
+                self.assertEqual(len(lines), 1, p.stderr)
+                self.assertIn(needle, lines[0])
+                self.assertFalse(os.path.exists(self.out))
+
+    def test_bad_workload_file_field(self):
+        wl = os.path.join(self.dir.name, "w.json")
+        with open(wl, "w") as f:
+            json.dump({"rw": "read", "qd": "many"}, f)
+        p = run("run", "-w", wl, "-o", self.out)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("field 'qd'", p.stderr)
+        self.assertIn("an integer from 1 to 4096", p.stderr)
+        self.assertFalse(os.path.exists(self.out))
+
+    def test_foreign_file_is_not_overwritten(self):
+        path = os.path.join(self.dir.name, "precious")
+        with open(path, "wb") as f:
+            f.write(b"keep me" * 100000)
+        p = run("run", "--backend", "sync", "--rw", "write", "--ops", "10", "--size", "64k",
+                "--target", "file:" + path, "-o", self.out)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--allow-overwrite", p.stderr)
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(7), b"keep me")
+
+    def test_sigint_keeps_what_was_measured(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with self.subTest(sig=sig):
+                p = subprocess.Popen([IOBENCH, "run", "--backend", "sync,null", "--runtime", "30s", "-o", self.out,
+                                      "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                time.sleep(1.0)
+                p.send_signal(sig)
+                out, err = p.communicate(timeout=20)
+                self.assertEqual(p.returncode, 128 + sig, err)
+                doc = self.load_valid()
+                self.assertEqual(len(doc["results"]), 1)
+                r = doc["results"][0]
+                self.assertEqual(r["status"], "interrupted")
+                self.assertGreater(r["summary"]["ops"], 0)
+                self.assertLess(r["summary"]["runtime_ns"], 10e9)
+                self.assertIn("interrupted", err)
+                os.remove(self.out)
+
+    def test_list(self):
+        p = run("list")
+        self.assertEqual(p.returncode, 0)
+        self.assertIn("sync", p.stdout)
+        p = run("list", "--json")
+        doc = json.loads(p.stdout)
+        names = [b["name"] for b in doc["backends"]]
+        self.assertIn("null", names)
+        for b in doc["backends"]:
+            self.assertTrue(b["available"] or b["reason"])
+
+    def test_ramp_and_repeat(self):
+        p = run("run", "--backend", "null", "--runtime", "200ms", "--ramp", "100ms", "--repeat", "3", "-o", self.out,
+                "-q")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        r = self.load_valid()["results"][0]
+        self.assertEqual(len(r["repetitions"]), 3)
+        for rep in r["repetitions"]:
+            # The ramp is not in the measured time.
+            self.assertLess(rep["runtime_ns"], 290e6)
+            self.assertGreater(rep["runtime_ns"], 150e6)
+        self.assertEqual(r["summary"]["ops"], sum(x["ops"] for x in r["repetitions"]))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,96 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "core/histogram.h"
+#include "core/random.h"
+
+using namespace iobench;
+
+namespace {
+
+// Latency-like samples spanning many orders of magnitude (log-uniform 50ns..5s).
+std::vector<uint64_t> samples(uint64_t seed, size_t n) {
+  Rng rng(seed);
+  std::vector<uint64_t> v(n);
+  for (auto& x : v) x = static_cast<uint64_t>(std::exp(std::log(50.0) + rng.unit() * (std::log(5e9) - std::log(50.0))));
+  return v;
+}
+
+uint64_t exact_percentile(std::vector<uint64_t> v, double q) {
+  std::sort(v.begin(), v.end());
+  auto rank = static_cast<size_t>(std::ceil(q / 100.0 * static_cast<double>(v.size())));
+  return v[std::max<size_t>(rank, 1) - 1];
+}
+
+}  // namespace
+
+TEST(Histogram, PercentilesWithinHalfAPercent) {
+  for (uint64_t seed : {1u, 2u, 3u}) {
+    auto v = samples(seed, 200'000);
+    Histogram h;
+    for (auto x : v) h.record(x);
+    for (double q : {1.0, 10.0, 50.0, 90.0, 99.0, 99.9, 99.99}) {
+      double exact = static_cast<double>(exact_percentile(v, q));
+      double got = static_cast<double>(h.percentile(q));
+      EXPECT_LE(std::abs(got - exact) / exact, 0.005) << "q=" << q << " exact=" << exact << " got=" << got;
+    }
+  }
+}
+
+TEST(Histogram, EveryBucketRepresentativeWithinBound) {
+  // The bound holds for any single value, not just on average.
+  Rng rng(7);
+  for (int i = 0; i < 100000; ++i) {
+    uint64_t v = 1 + rng.below(uint64_t{1} << (1 + rng.below(44)));
+    Histogram h;
+    h.record(v);
+    h.record(v + 1);  // keep min/max clamping from hiding the bucket error
+    size_t idx = Histogram::index(v);
+    double rep = static_cast<double>(Histogram::bucket_low(idx) + Histogram::bucket_width(idx) / 2);
+    EXPECT_LE(std::abs(rep - static_cast<double>(v)) / static_cast<double>(v), 0.005) << v;
+    EXPECT_GE(v, Histogram::bucket_low(idx));
+    EXPECT_LT(v, Histogram::bucket_low(idx) + Histogram::bucket_width(idx));
+  }
+}
+
+TEST(Histogram, ExactMinMaxMeanStddev) {
+  Histogram h;
+  std::vector<uint64_t> v = {1000, 2000, 3000, 4000, 100000};
+  for (auto x : v) h.record(x);
+  EXPECT_EQ(h.min(), 1000u);
+  EXPECT_EQ(h.max(), 100000u);
+  EXPECT_DOUBLE_EQ(h.mean(), 22000.0);
+  double var = 0;
+  for (auto x : v) var += (static_cast<double>(x) - 22000.0) * (static_cast<double>(x) - 22000.0);
+  EXPECT_NEAR(h.stddev(), std::sqrt(var / 5), 1e-6);
+  EXPECT_EQ(h.count(), 5u);
+}
+
+TEST(Histogram, MergeEqualsCombined) {
+  auto a = samples(11, 50'000), b = samples(12, 70'000);
+  Histogram ha, hb, hall;
+  for (auto x : a) ha.record(x), hall.record(x);
+  for (auto x : b) hb.record(x), hall.record(x);
+  ha.merge(hb);
+  EXPECT_EQ(ha.count(), hall.count());
+  EXPECT_EQ(ha.min(), hall.min());
+  EXPECT_EQ(ha.max(), hall.max());
+  EXPECT_DOUBLE_EQ(ha.mean(), hall.mean());
+  EXPECT_DOUBLE_EQ(ha.stddev(), hall.stddev());
+  for (double q : {50.0, 99.0, 99.99}) EXPECT_EQ(ha.percentile(q), hall.percentile(q));
+  EXPECT_EQ(ha.buckets(), hall.buckets());
+}
+
+TEST(Histogram, EmptyAndExtremes) {
+  Histogram h;
+  EXPECT_EQ(h.percentile(50), 0u);
+  EXPECT_EQ(h.min(), 0u);
+  h.record(0);
+  h.record(uint64_t{1} << 60);  // clamps into the last bucket, max stays exact
+  EXPECT_EQ(h.max(), uint64_t{1} << 60);
+  EXPECT_EQ(h.percentile(0), 0u);
+  EXPECT_EQ(h.percentile(100), uint64_t{1} << 60);
+}

@@ -1,0 +1,68 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+#include <vector>
+
+#include "core/offsets.h"
+
+using namespace iobench;
+
+TEST(Offsets, InRangeAndAligned) {
+  for (Pattern p : {Pattern::Sequential, Pattern::Uniform, Pattern::Zipf}) {
+    OffsetGen g(p, 1.1, 8192, 1 << 20, 4096, 42);
+    for (int i = 0; i < 10000; ++i) {
+      uint64_t off = g.next();
+      ASSERT_GE(off, 8192u);
+      ASSERT_LE(off + 4096, 8192u + (1 << 20));
+      ASSERT_EQ((off - 8192) % 4096, 0u);
+    }
+  }
+}
+
+TEST(Offsets, ReproducibleFromSeed) {
+  for (Pattern p : {Pattern::Uniform, Pattern::Zipf}) {
+    OffsetGen a(p, 0.8, 0, 1 << 30, 4096, 7), b(p, 0.8, 0, 1 << 30, 4096, 7), c(p, 0.8, 0, 1 << 30, 4096, 8);
+    bool differs = false;
+    for (int i = 0; i < 1000; ++i) {
+      uint64_t x = a.next();
+      ASSERT_EQ(x, b.next());
+      differs |= x != c.next();
+    }
+    EXPECT_TRUE(differs);
+  }
+}
+
+TEST(Offsets, SequentialWrapsFromStart) {
+  OffsetGen g(Pattern::Sequential, 0, 0, 4 * 4096, 4096, 1, 2);
+  std::vector<uint64_t> got;
+  for (int i = 0; i < 6; ++i) got.push_back(g.next() / 4096);
+  EXPECT_EQ(got, (std::vector<uint64_t>{2, 3, 0, 1, 2, 3}));
+}
+
+TEST(Offsets, UniformCoversAllBlocks) {
+  OffsetGen g(Pattern::Uniform, 0, 0, 64 * 4096, 4096, 3);
+  std::set<uint64_t> seen;
+  for (int i = 0; i < 5000; ++i) seen.insert(g.next());
+  EXPECT_EQ(seen.size(), 64u);
+}
+
+TEST(Offsets, ZipfFollowsPowerLaw) {
+  // P(rank 1) / P(rank 2) = 2^theta for a Zipf law; check it for several theta.
+  for (double theta : {0.5, 1.0, 1.2, 2.0}) {
+    ZipfSampler z(1000, theta);
+    Rng rng(5);
+    std::vector<uint64_t> count(1001);
+    const int n = 400000;
+    for (int i = 0; i < n; ++i) {
+      uint64_t k = z.sample(rng);
+      ASSERT_GE(k, 1u);
+      ASSERT_LE(k, 1000u);
+      ++count[k];
+    }
+    double ratio = static_cast<double>(count[1]) / static_cast<double>(count[2]);
+    EXPECT_NEAR(ratio, std::pow(2.0, theta), 0.1 * std::pow(2.0, theta)) << "theta=" << theta;
+    double ratio14 = static_cast<double>(count[1]) / static_cast<double>(count[4]);
+    EXPECT_NEAR(ratio14, std::pow(4.0, theta), 0.15 * std::pow(4.0, theta)) << "theta=" << theta;
+  }
+}
