@@ -62,6 +62,14 @@ class CliTest(unittest.TestCase):
         path = doc["results"][0]["target"]["path"]
         self.assertFalse(os.path.exists(path), path)
 
+    def test_histogram_buckets_sum_to_ops(self):
+        p = run("run", "--backend", "sync", "--ops", "500", "--histogram", "-o", self.out, "-q")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        s = self.load_valid()["results"][0]["summary"]
+        buckets = s["lat_ns"]["histogram"]
+        self.assertEqual(sum(n for _, n in buckets), s["ops"])
+        self.assertEqual([v for v, _ in buckets], sorted(v for v, _ in buckets))
+
     def test_formats(self):
         base = ["run", "--backend", "null", "--ops", "100", "-q"]
         p = run(*base, "--format", "json")

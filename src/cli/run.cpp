@@ -22,6 +22,7 @@ struct RunArgs {
   std::string output;
   std::string format = "table";
   bool quiet = false;
+  bool histogram = false;
   // Workload fields given as flags, in command-line spelling; parsed by the
   // same code as workload files so both accept and reject the same things.
   std::vector<std::tuple<std::string, std::string, std::string>> fields;  // flag, field, value
@@ -78,7 +79,7 @@ int run(RunArgs& a, int argc, char** argv) {
   }
   target.reset();  // removes a temporary file before we report
 
-  if (!a.output.empty()) write_atomic(a.output, document_json(context, results).dump(2) + "\n");
+  if (!a.output.empty()) write_atomic(a.output, document_json(context, results, a.histogram).dump(2) + "\n");
   std::string out = render(results, fmt, context);
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
@@ -105,6 +106,7 @@ Command add_run_command(CLI::App& app, int argc, char** argv) {
   sub->add_option("-o,--output", args->output, "write the JSON result document here (atomically)");
   sub->add_option("--format", args->format, "stdout format")->check(CLI::IsMember({"table", "json", "csv", "markdown"}));
   sub->add_flag("-q,--quiet", args->quiet, "no progress line");
+  sub->add_flag("--histogram", args->histogram, "put the latency histogram buckets in the JSON (for CDF plots)");
   for (auto& [flag, field, help] : kFieldFlags) {
     std::string f = flag, k = field;
     sub->add_option_function<std::string>(

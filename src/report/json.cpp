@@ -67,7 +67,7 @@ json make_context(int argc, char** argv) {
           {"compiler", __VERSION__}};
 }
 
-json metrics_json(const Metrics& m) {
+json metrics_json(const Metrics& m, bool histogram) {
   const Histogram& h = m.lat;
   json pct = json::object();
   for (auto [key, q] : {std::pair{"50", 50.0}, {"90", 90.0}, {"99", 99.0}, {"99.9", 99.9}, {"99.99", 99.99}})
@@ -78,7 +78,7 @@ json metrics_json(const Metrics& m) {
                    {"signals", m.counters.signals},
                    {"fsyncs", m.counters.fsyncs}};
   for (auto& [k, v] : m.counters.extra) counters[k] = v;
-  return {{"ops", m.ops},
+  json j = {{"ops", m.ops},
           {"bytes", m.bytes},
           {"errors", m.errors},
           {"runtime_ns", m.runtime_ns},
@@ -89,9 +89,15 @@ json metrics_json(const Metrics& m) {
           {"cpu", {{"user_ns", m.cpu_user_ns}, {"sys_ns", m.cpu_sys_ns}, {"per_op_ns", m.cpu_per_op_ns()}}},
           {"ctx_switches", {{"voluntary", m.ctx_voluntary}, {"involuntary", m.ctx_involuntary}}},
           {"counters", counters}};
+  if (histogram) {
+    json b = json::array();
+    for (auto& [v, n] : h.buckets()) b.push_back({v, n});
+    j["lat_ns"]["histogram"] = b;
+  }
+  return j;
 }
 
-json result_json(const Result& r) {
+json result_json(const Result& r, bool histogram) {
   json j = {{"workload", to_json(r.spec)},
             {"backend", r.backend},
             {"variant", r.variant},
@@ -100,9 +106,9 @@ json result_json(const Result& r) {
             {"reason", r.reason},
             {"notes", r.notes},
             {"repetitions", json::array()}};
-  for (auto& m : r.repetitions) j["repetitions"].push_back(metrics_json(m));
+  for (auto& m : r.repetitions) j["repetitions"].push_back(metrics_json(m, histogram));
   if (!r.repetitions.empty()) {
-    j["summary"] = metrics_json(r.summary);
+    j["summary"] = metrics_json(r.summary, histogram);
     json spread = json::object();
     for (auto& [k, s] : r.spread) spread[k] = spread_json(s);
     j["summary"]["spread"] = spread;
@@ -110,9 +116,9 @@ json result_json(const Result& r) {
   return j;
 }
 
-json document_json(const json& context, const std::vector<Result>& results) {
+json document_json(const json& context, const std::vector<Result>& results, bool histogram) {
   json doc = {{"schema_version", kSchemaVersion}, {"context", context}, {"results", json::array()}};
-  for (auto& r : results) doc["results"].push_back(result_json(r));
+  for (auto& r : results) doc["results"].push_back(result_json(r, histogram));
   return doc;
 }
 

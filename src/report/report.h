@@ -14,9 +14,11 @@ inline constexpr int kSchemaVersion = 1;
 // Machine and build facts every result document carries.
 nlohmann::json make_context(int argc, char** argv);
 
-nlohmann::json metrics_json(const Metrics& m);
-nlohmann::json result_json(const Result& r);
-nlohmann::json document_json(const nlohmann::json& context, const std::vector<Result>& results);
+// With `histogram`, lat_ns also holds the non-empty buckets (for CDF plots).
+nlohmann::json metrics_json(const Metrics& m, bool histogram = false);
+nlohmann::json result_json(const Result& r, bool histogram = false);
+nlohmann::json document_json(const nlohmann::json& context, const std::vector<Result>& results,
+                             bool histogram = false);
 
 enum class Format { Table, Json, Csv, Markdown };
 std::string render(const std::vector<Result>& results, Format f, const nlohmann::json& context);
