@@ -52,9 +52,12 @@ class Engine {
   // Flushes written data to stable storage (fsync_every).
   virtual void flush() = 0;
   const Counters& counters() const { return counters_; }
+  // What the engine found out while setting up (kernel features used, ...).
+  const std::vector<std::string>& notes() const { return notes_; }
 
  protected:
   Counters counters_;
+  std::vector<std::string> notes_;
 };
 
 struct EngineConfig {
@@ -63,6 +66,8 @@ struct EngineConfig {
   std::string variant;
   unsigned qd;       // requests this engine keeps in flight
   unsigned job;      // index of the job thread
+  Request* slots;    // the qd requests; slot i's buffer is buffers + i * bs
+  unsigned char* buffers;
 };
 
 // How a backend fits a target: runnable (maybe with notes) or skipped.
@@ -101,5 +106,7 @@ struct BackendChoice {
 // Expands "all", "all:*", "NAME", "NAME:VARIANT", "NAME:*"; throws UsageError
 // for unknown names or variants, listing the accepted ones.
 std::vector<BackendChoice> resolve_backends(const std::vector<std::string>& names);
+// Rejects backend options (e.g. --sqpoll-idle) that no chosen backend uses.
+void check_backend_options(const WorkloadSpec& spec, const std::vector<BackendChoice>& chosen);
 
 }  // namespace iobench

@@ -2,6 +2,8 @@
 // Small pieces the engines share.
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <vector>
 
 #include "backends/backend.h"
@@ -33,5 +35,9 @@ inline int64_t blocking_io(int fd, const Request& r) {
                                : ::pwrite(fd, r.buf, r.len, static_cast<off_t>(r.offset));
   return n < 0 ? -errno : n;
 }
+
+// fsync_every for every model: a plain fsync between completions, the same
+// cost for all of them, so it does not tilt the comparison.
+void fsync_fd(int fd, Counters& c);
 
 }  // namespace iobench

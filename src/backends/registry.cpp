@@ -1,16 +1,45 @@
 #include <algorithm>
 
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "backends/backend.h"
+#include "backends/common.h"
 #include "core/errors.h"
 
 namespace iobench {
 
 BackendInfo null_backend();
 BackendInfo sync_backend();
+BackendInfo posixaio_backend();
+BackendInfo libaio_backend();
+BackendInfo io_uring_backend();
 
 const std::vector<BackendInfo>& registry() {
-  static const std::vector<BackendInfo> all = {sync_backend(), null_backend()};
+  static const std::vector<BackendInfo> all = {sync_backend(), posixaio_backend(), libaio_backend(),
+                                               io_uring_backend(), null_backend()};
   return all;
+}
+
+void fsync_fd(int fd, Counters& c) {
+  c.syscalls++;
+  c.fsyncs++;
+  if (::fsync(fd) != 0) throw RuntimeError("fsync failed: " + errno_text(errno));
+}
+
+void check_backend_options(const WorkloadSpec& s, const std::vector<BackendChoice>& chosen) {
+  auto uses = [&](const char* name, const char* variant) {
+    return std::any_of(chosen.begin(), chosen.end(), [&](auto& c) {
+      return c.info->name == name && (!variant || c.variant == variant);
+    });
+  };
+  if (s.sqpoll_idle_ms && !uses("io_uring", "sqpoll"))
+    throw UsageError("--sqpoll-idle: only applies to io_uring:sqpoll, which this run does not include");
+  if (s.posixaio_fds && !uses("posixaio", nullptr))
+    throw UsageError("--posixaio-fds: only applies to posixaio, which this run does not include");
+  if (s.posixaio_threads && !uses("posixaio", nullptr))
+    throw UsageError("--posixaio-threads: only applies to posixaio, which this run does not include");
 }
 
 const BackendInfo* find_backend(const std::string& name) {

@@ -26,11 +26,7 @@ class SyncEngine final : public Engine {
     return n;
   }
   int reap(Request** out, int max, int64_t) override { return done_.pop(out, max); }
-  void flush() override {
-    counters_.syscalls++;
-    counters_.fsyncs++;
-    if (::fsync(fd_.get()) != 0) throw RuntimeError("fsync failed: " + errno_text(errno));
-  }
+  void flush() override { fsync_fd(fd_.get(), counters_); }
 
  private:
   Fd fd_;

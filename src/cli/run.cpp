@@ -48,6 +48,9 @@ const std::tuple<const char*, const char*, const char*> kFieldFlags[] = {
     {"--backend", "backends", "NAME[:VARIANT], NAME:*, all or all:* (comma-separated list)"},
     {"--target", "target", "file:PATH (default: a temporary file)"},
     {"--on-error", "on_error", "continue or stop"},
+    {"--posixaio-fds", "posixaio_fds", "posixaio: spread requests over N descriptors (glibc serialises per fd)"},
+    {"--posixaio-threads", "posixaio_threads", "posixaio: glibc aio_init helper threads"},
+    {"--sqpoll-idle", "sqpoll_idle", "io_uring:sqpoll: kernel SQ thread idle time before it sleeps"},
 };
 
 int run(RunArgs& a, int argc, char** argv) {
@@ -58,6 +61,7 @@ int run(RunArgs& a, int argc, char** argv) {
   for (auto& [flag, field, value] : a.fields) set_field(spec, field, nlohmann::json(value), flag);
   validate(spec);
   std::vector<BackendChoice> backends = resolve_backends(spec.backends);
+  check_backend_options(spec, backends);
 
   Format fmt = a.format == "json" ? Format::Json : a.format == "csv" ? Format::Csv
              : a.format == "markdown" ? Format::Markdown : Format::Table;

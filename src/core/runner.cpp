@@ -37,6 +37,7 @@ struct alignas(64) JobState {
   std::string first_error;
   std::string failure;  // the engine gave up: the run is an error
   Counters counters;
+  std::vector<std::string> notes;
 
   void reset_stats(uint64_t t) {
     lat.reset();
@@ -97,7 +98,7 @@ class Job {
     const unsigned read_pct = s.read_percent();
     const uint64_t data_seed = p_.target.data_seed();
 
-    EngineConfig cfg{p_.target, s, p_.backend.variant, qd, p_.index};
+    EngineConfig cfg{p_.target, s, p_.backend.variant, qd, p_.index, reqs.data(), buffers.data()};
     std::unique_ptr<Engine> engine = p_.backend.info->create(cfg);
 
     ready_signalled_ = true;
@@ -173,6 +174,7 @@ class Job {
       if (got > 0) inflight -= static_cast<unsigned>(got);
     }
     st_.counters = engine->counters();
+    st_.notes = engine->notes();
   }
 
   void complete(const Request& r, uint64_t t) {
@@ -340,6 +342,8 @@ Metrics run_once(const WorkloadSpec& spec, const BackendChoice& backend, const T
     m.errors += st.errors;
     m.lat.merge(st.lat);
     add_counters(m.counters, st.counters);
+    for (auto& n : st.notes)
+      if (std::find(result.notes.begin(), result.notes.end(), n) == result.notes.end()) result.notes.push_back(n);
     start = std::min(start, st.t_start);
     end = std::max(end, st.t_end);
   }

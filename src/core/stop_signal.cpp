@@ -11,7 +11,12 @@ StopSignal::StopSignal() {
   sigemptyset(&set_);
   sigaddset(&set_, SIGINT);
   sigaddset(&set_, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+  // Real-time signals carry completions (posixaio:signal, sigio) and are taken
+  // with sigwaitinfo by the thread they are meant for; blocked everywhere, so
+  // a process-directed one never lands in (and kills) another thread.
+  sigset_t all = set_;
+  for (int s = SIGRTMIN; s <= SIGRTMAX; ++s) sigaddset(&all, s);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
 }
 
 bool StopSignal::wait(uint64_t ns) {

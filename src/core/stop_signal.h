@@ -9,7 +9,8 @@ namespace iobench {
 
 class StopSignal {
  public:
-  // Must be constructed before any thread is started.
+  // Must be constructed before any thread is started. Also blocks the
+  // real-time signals, for the backends that take completions as signals.
   StopSignal();
   // Sleeps up to `ns`, returning early (true) when SIGINT or SIGTERM arrives.
   bool wait(uint64_t ns);

@@ -154,6 +154,13 @@ const std::vector<std::pair<std::string_view, Setter>>& setters() {
          s.on_error = as_enum<OnError>(v, w, {{"continue", OnError::Continue}, {"stop", OnError::Stop}});
        }},
       {"allow_overwrite", [](WorkloadSpec& s, const json& v, const std::string& w) { s.allow_overwrite = as_bool(v, w); }},
+      {"posixaio_fds", [](WorkloadSpec& s, const json& v, const std::string& w) { s.posixaio_fds = static_cast<unsigned>(as_uint(v, w, 1, 4096)); }},
+      {"posixaio_threads", [](WorkloadSpec& s, const json& v, const std::string& w) { s.posixaio_threads = static_cast<unsigned>(as_uint(v, w, 1, 1024)); }},
+      {"sqpoll_idle", [](WorkloadSpec& s, const json& v, const std::string& w) {
+         uint64_t ns = as_duration(v, w, false);
+         if (ns < 1'000'000 || ns > 60'000'000'000ull) bad(w, "a duration from 1ms to 60s", v);
+         s.sqpoll_idle_ms = static_cast<unsigned>(ns / 1'000'000);
+       }},
   };
   return table;
 }
@@ -255,6 +262,9 @@ json to_json(const WorkloadSpec& s) {
   j["seed"] = s.seed;
   j["verify"] = s.verify;
   j["on_error"] = s.on_error == OnError::Stop ? "stop" : "continue";
+  if (s.posixaio_fds) j["posixaio_fds"] = s.posixaio_fds;
+  if (s.posixaio_threads) j["posixaio_threads"] = s.posixaio_threads;
+  if (s.sqpoll_idle_ms) j["sqpoll_idle_ns"] = uint64_t{s.sqpoll_idle_ms} * 1'000'000;
   return j;
 }
 

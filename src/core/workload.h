@@ -40,6 +40,10 @@ struct WorkloadSpec {
   bool verify = false;
   OnError on_error = OnError::Continue;
   bool allow_overwrite = false;
+  // Backend options; 0 = the backend's default.
+  unsigned posixaio_fds = 0;       // descriptors posixaio spreads requests over (default 1)
+  unsigned posixaio_threads = 0;   // glibc aio_init aio_threads
+  unsigned sqpoll_idle_ms = 0;     // io_uring:sqpoll sq_thread_idle (default 1000)
 
   bool is_random() const { return rw == RwMode::RandRead || rw == RwMode::RandWrite || rw == RwMode::RandRW; }
   bool writes() const { return rw == RwMode::Write || rw == RwMode::RandWrite || rw == RwMode::RandRW; }

@@ -43,13 +43,20 @@ Row row_of(const Result& r, bool raw) {
            dur(m.lat.percentile(99.9)), cpu, std::to_string(m.errors)}};
 }
 
+// Reasons per result; notes once each, with the results they apply to.
 std::string footnotes(const std::vector<Result>& results) {
   std::ostringstream out;
+  std::vector<std::pair<std::string, std::string>> notes;  // text, who
   for (auto& r : results) {
     std::string name = r.backend + ":" + r.variant;
     if (!r.reason.empty()) out << "  " << name << ": " << r.reason << "\n";
-    for (auto& n : r.notes) out << "  " << name << ": note: " << n << "\n";
+    for (auto& n : r.notes) {
+      auto it = std::find_if(notes.begin(), notes.end(), [&](auto& e) { return e.first == n; });
+      if (it == notes.end()) notes.emplace_back(n, name);
+      else it->second += ", " + name;
+    }
   }
+  for (auto& [text, who] : notes) out << "  note (" << who << "): " << text << "\n";
   return out.str();
 }
 

@@ -1,0 +1,220 @@
+// io_uring through liburing. Variants differ in how requests go in and come out:
+//   default  io_uring_submit, then wait for and take one completion at a time
+//   batch    submit and wait in one io_uring_enter, take every completion there is
+//   sqpoll   a kernel thread polls the SQ: submission usually needs no syscall
+//   fixed    registered file and buffers (read_fixed / write_fixed)
+//   iopoll   completions are polled from the device (O_DIRECT, poll queues)
+#include <fcntl.h>
+#include <liburing.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "backends/backend.h"
+#include "backends/common.h"
+#include "core/errors.h"
+
+namespace iobench {
+namespace {
+
+// Setup flags worth having when the kernel knows them, newest first; each
+// attempt drops one so an older kernel still gets the rest.
+struct Feature {
+  unsigned flag;
+  const char* name;
+};
+constexpr Feature kFeatures[] = {
+    {IORING_SETUP_DEFER_TASKRUN, "defer_taskrun"},
+    {IORING_SETUP_SINGLE_ISSUER, "single_issuer"},
+    {IORING_SETUP_COOP_TASKRUN, "coop_taskrun"},
+};
+
+class UringEngine final : public Engine {
+ public:
+  explicit UringEngine(const EngineConfig& c) : fd_(c.target.open(0)), variant_(c.variant) {
+    io_uring_params p{};
+    unsigned base = 0;
+    if (variant_ == "sqpoll") {
+      base |= IORING_SETUP_SQPOLL;
+      p.sq_thread_idle = c.spec.sqpoll_idle_ms ? c.spec.sqpoll_idle_ms : 1000;
+    }
+    if (variant_ == "iopoll") base |= IORING_SETUP_IOPOLL;
+    unsigned entries = 1;
+    while (entries < c.qd) entries <<= 1;
+    // DEFER_TASKRUN needs SINGLE_ISSUER; neither mixes with SQPOLL (the SQ thread issues).
+    size_t first = variant_ == "sqpoll" ? std::size(kFeatures) : 0;
+    int ret = -EINVAL;
+    for (size_t skip = first; skip <= std::size(kFeatures); ++skip) {
+      unsigned extra = 0;
+      for (size_t i = skip; i < std::size(kFeatures); ++i) extra |= kFeatures[i].flag;
+      p.flags = base | extra;
+      ret = io_uring_queue_init_params(entries, &ring_, &p);
+      if (ret != -EINVAL) {
+        std::string used;
+        for (size_t i = skip; i < std::size(kFeatures); ++i) used += std::string(used.empty() ? "" : ", ") + kFeatures[i].name;
+        if (ret == 0 && !used.empty()) notes_.push_back("io_uring setup flags used: " + used);
+        break;
+      }
+    }
+    if (ret < 0) throw RuntimeError("io_uring_queue_init(" + variant_ + ") failed: " + errno_text(-ret));
+    if (variant_ == "sqpoll") notes_.push_back("sqpoll idle " + std::to_string(p.sq_thread_idle) + "ms");
+    if (variant_ == "fixed") {
+      int fd = fd_.get();
+      if ((ret = io_uring_register_files(&ring_, &fd, 1)) < 0)
+        fail_setup("io_uring_register_files failed: " + errno_text(-ret));
+      std::vector<iovec> iov(c.qd);
+      for (unsigned i = 0; i < c.qd; ++i) iov[i] = {c.slots[i].buf, c.spec.bs};
+      if ((ret = io_uring_register_buffers(&ring_, iov.data(), c.qd)) < 0)
+        fail_setup("io_uring_register_buffers failed: " + errno_text(-ret) +
+                   (ret == -ENOMEM ? " (locked memory limit: raise ulimit -l)" : ""));
+    }
+  }
+  ~UringEngine() override { io_uring_queue_exit(&ring_); }
+
+  int submit(Request* const* reqs, int n) override {
+    const bool fixed = variant_ == "fixed";
+    int queued = 0;
+    for (; queued < n; ++queued) {
+      io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+      if (!sqe) break;
+      Request* r = reqs[queued];
+      const auto off = static_cast<__u64>(r->offset);
+      if (fixed) {
+        if (r->op == Op::Read) io_uring_prep_read_fixed(sqe, 0, r->buf, r->len, off, static_cast<int>(r->slot));
+        else io_uring_prep_write_fixed(sqe, 0, r->buf, r->len, off, static_cast<int>(r->slot));
+        sqe->flags |= IOSQE_FIXED_FILE;
+      } else if (r->op == Op::Read) {
+        io_uring_prep_read(sqe, fd_.get(), r->buf, r->len, off);
+      } else {
+        io_uring_prep_write(sqe, fd_.get(), r->buf, r->len, off);
+      }
+      io_uring_sqe_set_data(sqe, r);
+    }
+    if (queued == 0) return 0;
+    // batch leaves the submission to reap(), which enters the kernel once for both.
+    if (variant_ != "batch") {
+      if (variant_ != "sqpoll" || (IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_NEED_WAKEUP)) counters_.syscalls++;
+      int ret = io_uring_submit(&ring_);
+      if (ret < 0) throw RuntimeError("io_uring_submit failed: " + errno_text(-ret));
+    }
+    counters_.submit_batches++;
+    counters_.submitted += static_cast<uint64_t>(queued);
+    return queued;
+  }
+
+  int reap(Request** out, int max, int64_t timeout_ns) override {
+    io_uring_cqe* cqe = nullptr;
+    int ret;
+    if (variant_ == "batch" && io_uring_sq_ready(&ring_)) {
+      counters_.syscalls++;
+      ret = timeout_ns < 0 ? io_uring_submit_and_wait(&ring_, 1) : io_uring_submit(&ring_);
+      if (ret < 0 && ret != -EINTR) throw RuntimeError("io_uring_submit_and_wait failed: " + errno_text(-ret));
+    }
+    ret = io_uring_peek_cqe(&ring_, &cqe);
+    if (ret == -EAGAIN && timeout_ns != 0) {
+      counters_.syscalls++;
+      if (timeout_ns < 0) {
+        ret = io_uring_wait_cqe(&ring_, &cqe);
+      } else {
+        __kernel_timespec ts{static_cast<long long>(timeout_ns / 1'000'000'000), static_cast<long long>(timeout_ns % 1'000'000'000)};
+        ret = io_uring_wait_cqe_timeout(&ring_, &cqe, &ts);
+      }
+    }
+    if (ret == -EAGAIN || ret == -ETIME || ret == -EINTR) return 0;
+    if (ret < 0) throw RuntimeError("io_uring_wait_cqe failed: " + errno_text(-ret));
+    if (variant_ == "default") max = 1;  // one completion per wait: the simplest loop
+    int n = 0;
+    unsigned head;
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+      if (n == max) break;
+      auto* r = static_cast<Request*>(io_uring_cqe_get_data(cqe));
+      r->result = cqe->res;
+      if (cqe->res == -EOPNOTSUPP && variant_ == "iopoll")
+        throw RuntimeError("io_uring:iopoll: the device does not support polled I/O (it needs poll queues, "
+                           "e.g. nvme.poll_queues=N); use another variant");
+      out[n++] = r;
+    }
+    io_uring_cq_advance(&ring_, static_cast<unsigned>(n));
+    return n;
+  }
+
+  void flush() override { fsync_fd(fd_.get(), counters_); }
+
+ private:
+  [[noreturn]] void fail_setup(const std::string& msg) {
+    io_uring_queue_exit(&ring_);
+    ring_ = {};
+    throw RuntimeError(msg);
+  }
+
+  Fd fd_;
+  std::string variant_;
+  io_uring ring_{};
+};
+
+std::string probe() {
+  io_uring ring;
+  int ret = io_uring_queue_init(2, &ring, 0);
+  if (ret == 0) {
+    io_uring_queue_exit(&ring);
+    return "";
+  }
+  if (ret == -ENOSYS) return "io_uring is not supported by this kernel (ENOSYS)";
+  if (ret == -EPERM) {
+    int disabled = 0;
+    std::ifstream("/proc/sys/kernel/io_uring_disabled") >> disabled;
+    if (disabled == 2) return "io_uring is disabled by sysctl kernel.io_uring_disabled=2";
+    if (disabled == 1) return "io_uring is restricted by sysctl kernel.io_uring_disabled=1 to the group in kernel.io_uring_group";
+    return "io_uring_setup is not permitted (EPERM): a seccomp or container policy forbids it";
+  }
+  return "io_uring_setup failed: " + errno_text(-ret);
+}
+
+// One polled read on the target: the only reliable way to learn whether the
+// device under it has poll queues. "" when it works.
+std::string probe_iopoll(const Target& t, uint64_t bs) {
+  io_uring ring;
+  if (io_uring_queue_init(2, &ring, IORING_SETUP_IOPOLL) < 0) return "io_uring:iopoll: ring setup refused by the kernel";
+  std::string why;
+  try {
+    Fd fd = t.open(O_RDONLY);
+    AlignedBuffer buf(bs, 4096);
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_read(sqe, fd.get(), buf.data(), static_cast<unsigned>(bs), 0);
+    io_uring_cqe* cqe = nullptr;
+    int ret = io_uring_submit_and_wait(&ring, 1);
+    if (ret >= 0) ret = io_uring_wait_cqe(&ring, &cqe);
+    if (ret < 0) why = "io_uring:iopoll: " + errno_text(-ret);
+    else if (cqe->res == -EOPNOTSUPP)
+      why = "io_uring:iopoll: the target's device does not support polled I/O (it needs poll queues, e.g. "
+            "nvme.poll_queues=N)";
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  io_uring_queue_exit(&ring);
+  return why;
+}
+
+}  // namespace
+
+BackendInfo io_uring_backend() {
+  return {"io_uring", "liburing: submission and completion rings shared with the kernel",
+          {"default", "batch", "sqpoll", "fixed", "iopoll"}, kCapNone,
+          [] {
+            static const std::string why = probe();
+            return why;
+          },
+          [](const Target& t, const WorkloadSpec& s, const std::string& variant) {
+            Fit f;
+            if (variant == "iopoll" && !t.direct())
+              return Fit{false, "io_uring:iopoll needs O_DIRECT (--direct) on a device with poll queues", {}};
+            if (variant == "iopoll")
+              if (std::string why = probe_iopoll(t, s.bs); !why.empty()) return Fit{false, why, {}};
+            return f;
+          },
+          [](const EngineConfig& c) { return std::make_unique<UringEngine>(c); }};
+}
+
+}  // namespace iobench

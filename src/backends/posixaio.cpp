@@ -1,0 +1,296 @@
+// posixaio: glibc POSIX aio. glibc runs each request with pread/pwrite in a
+// helper thread and keeps one queue per descriptor, so requests on one fd are
+// served one at a time; --posixaio-fds spreads the slots over more fds.
+//   suspend  aio_suspend on the in-flight list
+//   poll     spin on aio_error
+//   signal   SIGEV_SIGNAL with a real-time signal per job, taken with sigtimedwait
+//   thread   SIGEV_THREAD: glibc calls back on a new thread, which flags the slot
+//   listio   submission of whole batches with lio_listio(LIO_NOWAIT)
+#include <aio.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <mutex>
+
+#include "backends/backend.h"
+#include "backends/common.h"
+#include "core/clock.h"
+#include "core/errors.h"
+
+namespace iobench {
+namespace {
+
+enum class Mode { Suspend, Poll, Signal, Thread, ListIo };
+
+Mode mode_of(const std::string& v) {
+  if (v == "poll") return Mode::Poll;
+  if (v == "signal") return Mode::Signal;
+  if (v == "thread") return Mode::Thread;
+  if (v == "listio") return Mode::ListIo;
+  return Mode::Suspend;
+}
+
+// Real-time signals for posixaio:signal: one per job, because glibc sends a
+// process-directed signal and only the job that owns the request may take it.
+// SIGRTMIN itself is left alone (other libraries like to use it).
+int signal_for_job(unsigned job) { return SIGRTMIN + 1 + static_cast<int>(job); }
+unsigned max_signal_jobs() { return static_cast<unsigned>(SIGRTMAX - SIGRTMIN - 1); }
+
+timespec to_timespec(int64_t ns) {
+  return {static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+}
+
+class PosixAioEngine;
+
+struct Slot {
+  aiocb cb;
+  PosixAioEngine* engine;
+  bool inflight;
+  std::atomic<bool> done;  // set by the SIGEV_THREAD callback
+};
+
+class PosixAioEngine final : public Engine {
+ public:
+  explicit PosixAioEngine(const EngineConfig& c)
+      : mode_(mode_of(c.variant)), slots_(c.qd), list_(c.qd, nullptr), submit_list_(c.qd), requests_(c.qd) {
+    counters_.extra.emplace_back("aio_calls", 0);
+    init_glibc(c.spec.posixaio_threads);
+    unsigned nfds = c.spec.posixaio_fds ? c.spec.posixaio_fds : 1;
+    for (unsigned i = 0; i < nfds; ++i) fds_.push_back(c.target.open(0));
+    if (mode_ == Mode::Signal) {
+      signo_ = signal_for_job(c.job);
+      sigemptyset(&sigset_);
+      sigaddset(&sigset_, signo_);
+    }
+    for (unsigned i = 0; i < c.qd; ++i) {
+      Slot& s = slots_[i];
+      std::memset(&s.cb, 0, sizeof s.cb);
+      s.engine = this;
+      s.inflight = false;
+      s.done.store(false);
+      s.cb.aio_fildes = fds_[i % nfds].get();
+    }
+  }
+
+  ~PosixAioEngine() override {
+    // The runner drains before destroying us; this is the safety net for an
+    // exception path: glibc must not write into freed aiocbs.
+    for (auto& s : slots_)
+      if (s.inflight) {
+        aio_cancel(s.cb.aio_fildes, &s.cb);
+        while (aio_error(&s.cb) == EINPROGRESS) {
+          const aiocb* one[1] = {&s.cb};
+          aio_suspend(one, 1, nullptr);
+        }
+      }
+    // SIGEV_THREAD callbacks may still be on their way out of notify().
+    while (callbacks_.load(std::memory_order_acquire) != thread_submissions_) sched_yield();
+  }
+
+  int submit(Request* const* reqs, int n) override {
+    for (int i = 0; i < n; ++i) {
+      Request* r = reqs[i];
+      Slot& s = slots_[r->slot];
+      aiocb& cb = s.cb;
+      cb.aio_buf = r->buf;
+      cb.aio_nbytes = r->len;
+      cb.aio_offset = static_cast<off_t>(r->offset);
+      cb.aio_lio_opcode = r->op == Op::Read ? LIO_READ : LIO_WRITE;
+      std::memset(&cb.aio_sigevent, 0, sizeof cb.aio_sigevent);
+      cb.aio_sigevent.sigev_notify = SIGEV_NONE;
+      if (mode_ == Mode::Signal) {
+        cb.aio_sigevent.sigev_notify = SIGEV_SIGNAL;
+        cb.aio_sigevent.sigev_signo = signo_;
+        cb.aio_sigevent.sigev_value.sival_ptr = r;
+      } else if (mode_ == Mode::Thread) {
+        cb.aio_sigevent.sigev_notify = SIGEV_THREAD;
+        cb.aio_sigevent.sigev_notify_function = &PosixAioEngine::notify;
+        cb.aio_sigevent.sigev_value.sival_ptr = &s;
+      }
+      requests_[r->slot] = r;
+      submit_list_[static_cast<size_t>(i)] = &cb;
+    }
+    int accepted = n;
+    if (mode_ == Mode::ListIo) {
+      ++counters_.extra[0].second;
+      if (lio_listio(LIO_NOWAIT, submit_list_.data(), n, nullptr) != 0)
+        throw RuntimeError("lio_listio failed: " + errno_text(errno));
+    } else {
+      for (int i = 0; i < n; ++i) {
+        aiocb* cb = submit_list_[static_cast<size_t>(i)];
+        ++counters_.extra[0].second;
+        int ret = cb->aio_lio_opcode == LIO_READ ? aio_read(cb) : aio_write(cb);
+        if (ret != 0 && errno == EAGAIN) {
+          accepted = i;
+          break;
+        }
+        if (ret != 0) throw RuntimeError("aio_read/aio_write failed: " + errno_text(errno));
+      }
+    }
+    for (int i = 0; i < accepted; ++i) {
+      unsigned slot = reqs[i]->slot;
+      slots_[slot].inflight = true;
+      list_[slot] = &slots_[slot].cb;
+    }
+    if (mode_ == Mode::Thread) thread_submissions_ += static_cast<uint64_t>(accepted);
+    if (accepted) counters_.submit_batches++;
+    counters_.submitted += static_cast<uint64_t>(accepted);
+    return accepted;
+  }
+
+  int reap(Request** out, int max, int64_t timeout_ns) override {
+    switch (mode_) {
+      case Mode::Signal: return reap_signal(out, max, timeout_ns);
+      case Mode::Thread: return reap_thread(out, max, timeout_ns);
+      case Mode::Poll: return reap_poll(out, max, timeout_ns);
+      default: return reap_suspend(out, max, timeout_ns);
+    }
+  }
+
+  void flush() override { fsync_fd(fds_[0].get(), counters_); }
+
+ private:
+  // Collects every finished in-flight slot (up to max).
+  int scan(Request** out, int max) {
+    int n = 0;
+    for (size_t i = 0; i < slots_.size() && n < max; ++i) {
+      Slot& s = slots_[i];
+      if (!s.inflight) continue;
+      int e = aio_error(&s.cb);
+      if (e == EINPROGRESS) continue;
+      take(i, e, out[n++]);
+    }
+    return n;
+  }
+
+  void take(size_t slot, int err, Request*& out) {
+    Slot& s = slots_[slot];
+    ssize_t ret = aio_return(&s.cb);
+    Request* r = requests_[slot];
+    r->result = err ? -static_cast<int64_t>(err) : ret;
+    s.inflight = false;
+    list_[slot] = nullptr;
+    out = r;
+  }
+
+  int reap_suspend(Request** out, int max, int64_t timeout_ns) {
+    int n = scan(out, max);
+    if (n || timeout_ns == 0) return n;
+    timespec ts = to_timespec(timeout_ns);
+    ++counters_.extra[0].second;
+    if (aio_suspend(list_.data(), static_cast<int>(list_.size()), timeout_ns < 0 ? nullptr : &ts) != 0 &&
+        errno != EAGAIN && errno != EINTR)
+      throw RuntimeError("aio_suspend failed: " + errno_text(errno));
+    return scan(out, max);
+  }
+
+  int reap_poll(Request** out, int max, int64_t timeout_ns) {
+    uint64_t deadline = timeout_ns < 0 ? UINT64_MAX : now_ns() + static_cast<uint64_t>(timeout_ns);
+    for (;;) {
+      int n = scan(out, max);
+      if (n || now_ns() >= deadline) return n;
+    }
+  }
+
+  int reap_signal(Request** out, int max, int64_t timeout_ns) {
+    int n = 0;
+    while (n < max) {
+      siginfo_t info;
+      timespec ts = to_timespec(n ? 0 : timeout_ns);
+      counters_.syscalls++;
+      int s = sigtimedwait(&sigset_, &info, (n || timeout_ns >= 0) ? &ts : nullptr);
+      if (s < 0) {
+        if (errno == EAGAIN || errno == EINTR) break;
+        throw RuntimeError("sigtimedwait failed: " + errno_text(errno));
+      }
+      counters_.signals++;
+      auto* r = static_cast<Request*>(info.si_value.sival_ptr);
+      // The signal is sent after the result is stored, so aio_error is final.
+      take(r->slot, aio_error(&slots_[r->slot].cb), out[n++]);
+    }
+    return n;
+  }
+
+  int reap_thread(Request** out, int max, int64_t timeout_ns) {
+    if (ready_.load(std::memory_order_acquire) == 0 && timeout_ns != 0) {
+      timespec ts = to_timespec(timeout_ns);
+      counters_.syscalls++;
+      syscall(SYS_futex, reinterpret_cast<uint32_t*>(&ready_), FUTEX_WAIT_PRIVATE, 0u,
+              timeout_ns < 0 ? nullptr : &ts, nullptr, 0);
+    }
+    int n = 0;
+    for (size_t i = 0; i < slots_.size() && n < max; ++i) {
+      Slot& s = slots_[i];
+      if (s.inflight && s.done.exchange(false, std::memory_order_acquire)) {
+        take(i, aio_error(&s.cb), out[n++]);
+        counters_.signals++;
+      }
+    }
+    ready_.fetch_sub(static_cast<uint32_t>(n), std::memory_order_relaxed);
+    return n;
+  }
+
+  // SIGEV_THREAD callback, on a glibc-made thread: flag the slot, wake the job.
+  static void notify(sigval v) {
+    auto* s = static_cast<Slot*>(v.sival_ptr);
+    PosixAioEngine* e = s->engine;
+    s->done.store(true, std::memory_order_release);
+    e->ready_.fetch_add(1, std::memory_order_release);
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&e->ready_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+    e->callbacks_.fetch_add(1, std::memory_order_release);
+  }
+
+  static void init_glibc(unsigned threads) {
+    static std::once_flag once;
+    std::call_once(once, [threads] {
+      if (!threads) return;
+      aioinit init{};
+      init.aio_threads = static_cast<int>(threads);
+      init.aio_num = static_cast<int>(threads) * 4;
+      init.aio_idle_time = 1;
+      aio_init(&init);
+    });
+  }
+
+  Mode mode_;
+  std::vector<Fd> fds_;
+  std::vector<Slot> slots_;
+  std::vector<const aiocb*> list_;    // in flight, by slot (nullptr = free): aio_suspend's list
+  std::vector<aiocb*> submit_list_;
+  std::vector<Request*> requests_;    // by slot
+  int signo_ = 0;
+  sigset_t sigset_{};
+  std::atomic<uint32_t> ready_{0};
+  std::atomic<uint64_t> callbacks_{0};
+  uint64_t thread_submissions_ = 0;  // each gets exactly one callback
+};
+
+}  // namespace
+
+BackendInfo posixaio_backend() {
+  return {"posixaio", "glibc POSIX aio (aio_read / aio_write served by glibc helper threads)",
+          {"suspend", "poll", "signal", "thread", "listio"}, kCapNone,
+          [] { return std::string(); },
+          [](const Target&, const WorkloadSpec& s, const std::string& variant) {
+            Fit f;
+            if (variant == "signal" && s.jobs > max_signal_jobs())
+              return Fit{false, "posixaio:signal uses one real-time signal per job: at most " +
+                                    std::to_string(max_signal_jobs()) + " jobs",
+                         {}};
+            unsigned fds = s.posixaio_fds ? s.posixaio_fds : 1;
+            if (fds == 1 && s.qd > 1)
+              f.notes.push_back("glibc aio serialises requests on one descriptor: with 1 fd at most one request is "
+                                "in service at a time (spread them with --posixaio-fds N)");
+            f.notes.push_back("posixaio I/O runs in glibc helper threads: their system calls are not in "
+                              "counters.syscalls (aio_calls counts library calls); their CPU time is in cpu");
+            return f;
+          },
+          [](const EngineConfig& c) { return std::make_unique<PosixAioEngine>(c); }};
+}
+
+}  // namespace iobench
