@@ -70,6 +70,19 @@ class CliTest(unittest.TestCase):
         self.assertEqual(sum(n for _, n in buckets), s["ops"])
         self.assertEqual([v for v, _ in buckets], sorted(v for v, _ in buckets))
 
+    def test_every_variant_validates_against_schema(self):
+        p = run("run", "--backend", "all:*", "--ops", "200", "--qd", "8", "--verify", "--direct", "-o", self.out, "-q")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        doc = self.load_valid()
+        for r in doc["results"]:
+            with self.subTest(backend=r["backend"], variant=r["variant"]):
+                if r["status"] == "skipped":
+                    self.assertTrue(r["reason"])
+                    continue
+                self.assertEqual(r["status"], "ok", r["reason"])
+                self.assertEqual(r["summary"]["ops"], 200)
+                self.assertEqual(r["summary"]["errors"], 0)
+
     def test_formats(self):
         base = ["run", "--backend", "null", "--ops", "100", "-q"]
         p = run(*base, "--format", "json")
@@ -96,6 +109,9 @@ class CliTest(unittest.TestCase):
             (["--direct", "--bs", "1000"], "--bs"),
             (["--target", "tape:0"], "--target"),
             (["--format", "xml"], "--format"),
+            (["--backend", "io_uring:warp"], "accepted: default, batch, sqpoll, fixed, iopoll"),
+            (["--backend", "libaio", "--sqpoll-idle", "5ms"], "--sqpoll-idle: only applies to io_uring:sqpoll"),
+            (["--backend", "sync", "--posixaio-fds", "4"], "--posixaio-fds: only applies to posixaio"),
         ]
         for args, needle in bad:
             with self.subTest(args=args):
