@@ -29,10 +29,29 @@ class DoneQueue {
   int count_ = 0;
 };
 
-// One blocking pread/pwrite; -errno on failure.
-inline int64_t blocking_io(int fd, const Request& r) {
-  ssize_t n = r.op == Op::Read ? ::pread(fd, r.buf, r.len, static_cast<off_t>(r.offset))
-                               : ::pwrite(fd, r.buf, r.len, static_cast<off_t>(r.offset));
+// The channels an engine uses: slot i goes to channel i % size(). Files give
+// one channel (one descriptor); stream targets one per request in flight.
+class ChannelSet {
+ public:
+  ChannelSet(const Target& t, unsigned n, int flags = 0) {
+    for (unsigned i = 0; i < n; ++i) ch_.push_back(t.open_channel(flags));
+  }
+  ChannelSet(const Target& t, const EngineConfig& c, int flags = 0) : ChannelSet(t, t.channels_for(c.qd), flags) {}
+  int fd(uint32_t slot, Op op) const { return ch_[slot % ch_.size()].fd(op == Op::Write); }
+  const Channel& operator[](size_t i) const { return ch_[i]; }
+  size_t size() const { return ch_.size(); }
+
+ private:
+  std::vector<Channel> ch_;
+};
+
+// One I/O with read/write (streams) or pread/pwrite; -errno on failure.
+inline int64_t do_io(int fd, const Request& r, bool seekable) {
+  ssize_t n;
+  if (r.op == Op::Read)
+    n = seekable ? ::pread(fd, r.buf, r.len, static_cast<off_t>(r.offset)) : ::read(fd, r.buf, r.len);
+  else
+    n = seekable ? ::pwrite(fd, r.buf, r.len, static_cast<off_t>(r.offset)) : ::write(fd, r.buf, r.len);
   return n < 0 ? -errno : n;
 }
 

@@ -33,7 +33,8 @@ constexpr Feature kFeatures[] = {
 
 class UringEngine final : public Engine {
  public:
-  explicit UringEngine(const EngineConfig& c) : fd_(c.target.open(0)), variant_(c.variant) {
+  explicit UringEngine(const EngineConfig& c)
+      : ch_(c.target, c), variant_(c.variant), seekable_(c.target.seekable()) {
     io_uring_params p{};
     unsigned base = 0;
     if (variant_ == "sqpoll") {
@@ -61,8 +62,14 @@ class UringEngine final : public Engine {
     if (ret < 0) throw RuntimeError("io_uring_queue_init(" + variant_ + ") failed: " + errno_text(-ret));
     if (variant_ == "sqpoll") notes_.push_back("sqpoll idle " + std::to_string(p.sq_thread_idle) + "ms");
     if (variant_ == "fixed") {
-      int fd = fd_.get();
-      if ((ret = io_uring_register_files(&ring_, &fd, 1)) < 0)
+      // Registered table: each channel's read fd, then its write fd if separate.
+      std::vector<int> fds;
+      for (size_t i = 0; i < ch_.size(); ++i) {
+        fixed_base_.push_back(static_cast<int>(fds.size()));
+        fds.push_back(ch_[i].rd.get());
+        if (ch_[i].wr) fds.push_back(ch_[i].wr.get());
+      }
+      if ((ret = io_uring_register_files(&ring_, fds.data(), static_cast<unsigned>(fds.size()))) < 0)
         fail_setup("io_uring_register_files failed: " + errno_text(-ret));
       std::vector<iovec> iov(c.qd);
       for (unsigned i = 0; i < c.qd; ++i) iov[i] = {c.slots[i].buf, c.spec.bs};
@@ -80,15 +87,18 @@ class UringEngine final : public Engine {
       io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
       if (!sqe) break;
       Request* r = reqs[queued];
-      const auto off = static_cast<__u64>(r->offset);
+      // -1: "the current position", what a stream (pipe) needs.
+      const auto off = seekable_ ? static_cast<__u64>(r->offset) : ~__u64{0};
       if (fixed) {
-        if (r->op == Op::Read) io_uring_prep_read_fixed(sqe, 0, r->buf, r->len, off, static_cast<int>(r->slot));
-        else io_uring_prep_write_fixed(sqe, 0, r->buf, r->len, off, static_cast<int>(r->slot));
+        const Channel& ch = ch_[r->slot % ch_.size()];
+        int idx = fixed_base_[r->slot % ch_.size()] + (r->op == Op::Write && ch.wr ? 1 : 0);
+        if (r->op == Op::Read) io_uring_prep_read_fixed(sqe, idx, r->buf, r->len, off, static_cast<int>(r->slot));
+        else io_uring_prep_write_fixed(sqe, idx, r->buf, r->len, off, static_cast<int>(r->slot));
         sqe->flags |= IOSQE_FIXED_FILE;
       } else if (r->op == Op::Read) {
-        io_uring_prep_read(sqe, fd_.get(), r->buf, r->len, off);
+        io_uring_prep_read(sqe, ch_.fd(r->slot, r->op), r->buf, r->len, off);
       } else {
-        io_uring_prep_write(sqe, fd_.get(), r->buf, r->len, off);
+        io_uring_prep_write(sqe, ch_.fd(r->slot, r->op), r->buf, r->len, off);
       }
       io_uring_sqe_set_data(sqe, r);
     }
@@ -140,7 +150,7 @@ class UringEngine final : public Engine {
     return n;
   }
 
-  void flush() override { fsync_fd(fd_.get(), counters_); }
+  void flush() override { fsync_fd(ch_.fd(0, Op::Write), counters_); }
 
  private:
   [[noreturn]] void fail_setup(const std::string& msg) {
@@ -149,8 +159,10 @@ class UringEngine final : public Engine {
     throw RuntimeError(msg);
   }
 
-  Fd fd_;
+  ChannelSet ch_;
   std::string variant_;
+  bool seekable_;
+  std::vector<int> fixed_base_;  // fixed-file index of each channel's read fd
   io_uring ring_{};
 };
 
@@ -179,7 +191,7 @@ std::string probe_iopoll(const Target& t, uint64_t bs) {
   if (io_uring_queue_init(2, &ring, IORING_SETUP_IOPOLL) < 0) return "io_uring:iopoll: ring setup refused by the kernel";
   std::string why;
   try {
-    Fd fd = t.open(O_RDONLY);
+    Fd fd = t.open(0);
     AlignedBuffer buf(bs, 4096);
     io_uring_sqe* sqe = io_uring_get_sqe(&ring);
     io_uring_prep_read(sqe, fd.get(), buf.data(), static_cast<unsigned>(bs), 0);

@@ -26,7 +26,7 @@ std::string read_proc(const char* path) {
 class AioEngine final : public Engine {
  public:
   explicit AioEngine(const EngineConfig& c)
-      : fd_(c.target.open(0)), eventfd_mode_(c.variant == "eventfd"), iocbs_(c.qd), ptrs_(c.qd), events_(c.qd) {
+      : ch_(c.target, 1), eventfd_mode_(c.variant == "eventfd"), iocbs_(c.qd), ptrs_(c.qd), events_(c.qd) {
     int ret = io_setup(static_cast<int>(c.qd), &ctx_);
     if (ret == -EAGAIN)
       throw RuntimeError("io_setup(" + std::to_string(c.qd) + ") failed: the system-wide AIO limit is reached (fs.aio-nr " +
@@ -48,8 +48,8 @@ class AioEngine final : public Engine {
     for (int i = 0; i < n; ++i) {
       Request* r = reqs[i];
       iocb* cb = &iocbs_[r->slot];
-      if (r->op == Op::Read) io_prep_pread(cb, fd_.get(), r->buf, r->len, static_cast<long long>(r->offset));
-      else io_prep_pwrite(cb, fd_.get(), r->buf, r->len, static_cast<long long>(r->offset));
+      if (r->op == Op::Read) io_prep_pread(cb, ch_.fd(0, r->op), r->buf, r->len, static_cast<long long>(r->offset));
+      else io_prep_pwrite(cb, ch_.fd(0, r->op), r->buf, r->len, static_cast<long long>(r->offset));
       if (eventfd_mode_) io_set_eventfd(cb, efd_.get());
       cb->data = r;
       ptrs_[static_cast<size_t>(i)] = cb;
@@ -92,7 +92,7 @@ class AioEngine final : public Engine {
     return getevents(min_nr, max, tp, out);
   }
 
-  void flush() override { fsync_fd(fd_.get(), counters_); }
+  void flush() override { fsync_fd(ch_.fd(0, Op::Write), counters_); }
 
  private:
   int getevents(long min_nr, int max, timespec* tp, Request** out) {
@@ -108,7 +108,7 @@ class AioEngine final : public Engine {
     return got;
   }
 
-  Fd fd_;
+  ChannelSet ch_;
   bool eventfd_mode_;
   io_context_t ctx_ = nullptr;
   Fd efd_, epfd_;
@@ -131,6 +131,8 @@ BackendInfo libaio_backend() {
           },
           [](const Target& t, const WorkloadSpec&, const std::string&) {
             Fit f;
+            if (t.kind() == TargetKind::Emu)
+              return Fit{false, "libaio is not applicable to emu: kernel AIO on a pipe completes synchronously", {}};
             if (t.regular_file() && !t.direct())
               f.notes.push_back("libaio on a buffered file: the kernel completes buffered AIO inside io_submit, "
                                 "so this measures a synchronous path (use --direct for asynchronous AIO)");

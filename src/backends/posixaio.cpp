@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -57,11 +58,12 @@ struct Slot {
 class PosixAioEngine final : public Engine {
  public:
   explicit PosixAioEngine(const EngineConfig& c)
-      : mode_(mode_of(c.variant)), slots_(c.qd), list_(c.qd, nullptr), submit_list_(c.qd), requests_(c.qd) {
+      : mode_(mode_of(c.variant)),
+        ch_(c.target, std::max(c.spec.posixaio_fds ? c.spec.posixaio_fds : 1u, c.target.channels_for(c.qd))),
+        slots_(c.qd), list_(c.qd, nullptr), submit_list_(c.qd), requests_(c.qd) {
     counters_.extra.emplace_back("aio_calls", 0);
     init_glibc(c.spec.posixaio_threads);
-    unsigned nfds = c.spec.posixaio_fds ? c.spec.posixaio_fds : 1;
-    for (unsigned i = 0; i < nfds; ++i) fds_.push_back(c.target.open(0));
+
     if (mode_ == Mode::Signal) {
       signo_ = signal_for_job(c.job);
       sigemptyset(&sigset_);
@@ -73,7 +75,6 @@ class PosixAioEngine final : public Engine {
       s.engine = this;
       s.inflight = false;
       s.done.store(false);
-      s.cb.aio_fildes = fds_[i % nfds].get();
     }
   }
 
@@ -97,6 +98,7 @@ class PosixAioEngine final : public Engine {
       Request* r = reqs[i];
       Slot& s = slots_[r->slot];
       aiocb& cb = s.cb;
+      cb.aio_fildes = ch_.fd(r->slot, r->op);  // glibc reads a stream with read() on ESPIPE
       cb.aio_buf = r->buf;
       cb.aio_nbytes = r->len;
       cb.aio_offset = static_cast<off_t>(r->offset);
@@ -152,7 +154,7 @@ class PosixAioEngine final : public Engine {
     }
   }
 
-  void flush() override { fsync_fd(fds_[0].get(), counters_); }
+  void flush() override { fsync_fd(ch_.fd(0, Op::Write), counters_); }
 
  private:
   // Collects every finished in-flight slot (up to max).
@@ -258,7 +260,7 @@ class PosixAioEngine final : public Engine {
   }
 
   Mode mode_;
-  std::vector<Fd> fds_;
+  ChannelSet ch_;
   std::vector<Slot> slots_;
   std::vector<const aiocb*> list_;    // in flight, by slot (nullptr = free): aio_suspend's list
   std::vector<aiocb*> submit_list_;

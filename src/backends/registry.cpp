@@ -15,10 +15,13 @@ BackendInfo sync_backend();
 BackendInfo posixaio_backend();
 BackendInfo libaio_backend();
 BackendInfo io_uring_backend();
+BackendInfo poll_backend();
+BackendInfo sigio_backend();
 
 const std::vector<BackendInfo>& registry() {
-  static const std::vector<BackendInfo> all = {sync_backend(), posixaio_backend(), libaio_backend(),
-                                               io_uring_backend(), null_backend()};
+  static const std::vector<BackendInfo> all = {sync_backend(),     poll_backend(),     sigio_backend(),
+                                               posixaio_backend(), libaio_backend(),   io_uring_backend(),
+                                               null_backend()};
   return all;
 }
 

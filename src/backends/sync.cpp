@@ -13,11 +13,11 @@ namespace {
 
 class SyncEngine final : public Engine {
  public:
-  explicit SyncEngine(const EngineConfig& c) : fd_(c.target.open(0)), done_(c.qd) {}
+  explicit SyncEngine(const EngineConfig& c) : ch_(c.target, 1), seekable_(c.target.seekable()), done_(c.qd) {}
 
   int submit(Request* const* reqs, int n) override {
     for (int i = 0; i < n; ++i) {
-      reqs[i]->result = blocking_io(fd_.get(), *reqs[i]);
+      reqs[i]->result = do_io(ch_.fd(0, reqs[i]->op), *reqs[i], seekable_);
       done_.push(reqs[i]);
     }
     counters_.syscalls += static_cast<uint64_t>(n);
@@ -26,10 +26,11 @@ class SyncEngine final : public Engine {
     return n;
   }
   int reap(Request** out, int max, int64_t) override { return done_.pop(out, max); }
-  void flush() override { fsync_fd(fd_.get(), counters_); }
+  void flush() override { fsync_fd(ch_.fd(0, Op::Write), counters_); }
 
  private:
-  Fd fd_;
+  ChannelSet ch_;
+  bool seekable_;
   DoneQueue done_;
 };
 

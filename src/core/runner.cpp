@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <atomic>
 #include <cstdio>
 #include <latch>
@@ -194,7 +195,7 @@ class Job {
       else
         std::snprintf(buf, sizeof buf, "short %s at offset %llu: %lld of %u bytes%s", what,
                       static_cast<unsigned long long>(r.offset), static_cast<long long>(r.result), r.len,
-                      r.result == 0 && r.op == Op::Read ? " (end of file: was the target truncated?)" : "");
+                      r.op == Op::Read ? p_.target.short_read_hint() : "");
       st_.first_error = buf;
     }
     if (r.result > 0) st_.bytes += static_cast<uint64_t>(r.result);
@@ -207,9 +208,13 @@ class Job {
   }
 
   bool verify(const Request& r) {
+    // A stream (emu) is not addressed by offset: its blocks carry their own
+    // stamps, so check each block is whole and self-consistent instead.
+    uint64_t base = r.offset;
+    if (!seekable_) std::memcpy(&base, r.buf + 8, sizeof base);
     for (uint32_t off = 0; off < r.len; off += pattern::kSector) {
       uint64_t found = 0;
-      auto c = pattern::check_sector(r.buf + off, r.offset + off, &found);
+      auto c = pattern::check_sector(r.buf + off, base + off, &found);
       if (c == pattern::Check::Ok) continue;
       if (st_.first_error.empty()) {
         char buf[256];
@@ -233,6 +238,7 @@ class Job {
   bool ready_signalled_ = false;
   // null moves no data, so there is nothing to verify.
   const bool verify_reads_ = p_.spec.verify && !(p_.backend.info->caps & kCapNoIo);
+  const bool seekable_ = p_.target.seekable();
 };
 
 struct Usage {

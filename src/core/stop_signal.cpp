@@ -14,8 +14,10 @@ StopSignal::StopSignal() {
   // Real-time signals carry completions (posixaio:signal, sigio) and are taken
   // with sigwaitinfo by the thread they are meant for; blocked everywhere, so
   // a process-directed one never lands in (and kills) another thread.
+  // SIGIO too: the kernel's fallback when the real-time queue overflows.
   sigset_t all = set_;
   for (int s = SIGRTMIN; s <= SIGRTMAX; ++s) sigaddset(&all, s);
+  sigaddset(&all, SIGIO);
   pthread_sigmask(SIG_BLOCK, &all, nullptr);
 }
 

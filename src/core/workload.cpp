@@ -147,7 +147,7 @@ const std::vector<std::pair<std::string_view, Setter>>& setters() {
          s.backends = out;
        }},
       {"target", [](WorkloadSpec& s, const json& v, const std::string& w) {
-         s.target = as_string(v, w, "file:PATH (or an empty string for a temporary file)");
+         s.target = as_string(v, w, "file:PATH or emu (or an empty string for a temporary file)");
        }},
       {"verify", [](WorkloadSpec& s, const json& v, const std::string& w) { s.verify = as_bool(v, w); }},
       {"on_error", [](WorkloadSpec& s, const json& v, const std::string& w) {
@@ -156,6 +156,19 @@ const std::vector<std::pair<std::string_view, Setter>>& setters() {
       {"allow_overwrite", [](WorkloadSpec& s, const json& v, const std::string& w) { s.allow_overwrite = as_bool(v, w); }},
       {"posixaio_fds", [](WorkloadSpec& s, const json& v, const std::string& w) { s.posixaio_fds = static_cast<unsigned>(as_uint(v, w, 1, 4096)); }},
       {"posixaio_threads", [](WorkloadSpec& s, const json& v, const std::string& w) { s.posixaio_threads = static_cast<unsigned>(as_uint(v, w, 1, 1024)); }},
+      {"emu_latency", [](WorkloadSpec& s, const json& v, const std::string& w) {
+         s.emu_latency_ns = as_duration(v, w, true);
+         if (s.emu_latency_ns > 10'000'000'000ull) bad(w, "a duration up to 10s", v);
+         s.emu_set = true;
+       }},
+      {"emu_bandwidth", [](WorkloadSpec& s, const json& v, const std::string& w) {
+         s.emu_bandwidth = v.is_number_unsigned() && v.get<uint64_t>() == 0 ? 0 : as_size(v, w, 4096);
+         s.emu_set = true;
+       }},
+      {"emu_fail_every", [](WorkloadSpec& s, const json& v, const std::string& w) {
+         s.emu_fail_every = as_uint(v, w, 0, UINT64_MAX / 2);
+         s.emu_set = true;
+       }},
       {"sqpoll_idle", [](WorkloadSpec& s, const json& v, const std::string& w) {
          uint64_t ns = as_duration(v, w, false);
          if (ns < 1'000'000 || ns > 60'000'000'000ull) bad(w, "a duration from 1ms to 60s", v);
@@ -221,6 +234,8 @@ void validate(const WorkloadSpec& s) {
     throw UsageError("--bs: --verify checks 512-byte sectors, so bs must be a multiple of 512, got " + std::to_string(s.bs));
   if (s.size < s.bs)
     throw UsageError("--size: must be at least bs (" + format_size(s.bs) + "), got " + format_size(s.size));
+  if (s.emu_set && s.target != "emu")
+    throw UsageError("--emu-latency/--emu-bandwidth/--emu-fail-every: only apply to --target emu");
   if (s.fsync_every && !s.writes())
     throw UsageError("--fsync-every: only applies to workloads that write, but rw is " + std::string(rw_name(s.rw)));
 }
@@ -264,6 +279,11 @@ json to_json(const WorkloadSpec& s) {
   j["on_error"] = s.on_error == OnError::Stop ? "stop" : "continue";
   if (s.posixaio_fds) j["posixaio_fds"] = s.posixaio_fds;
   if (s.posixaio_threads) j["posixaio_threads"] = s.posixaio_threads;
+  if (s.target == "emu") {
+    j["emu_latency_ns"] = s.emu_latency_ns;
+    j["emu_bandwidth_bytes_per_s"] = s.emu_bandwidth;
+    j["emu_fail_every"] = s.emu_fail_every;
+  }
   if (s.sqpoll_idle_ms) j["sqpoll_idle_ns"] = uint64_t{s.sqpoll_idle_ms} * 1'000'000;
   return j;
 }

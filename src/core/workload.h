@@ -44,6 +44,11 @@ struct WorkloadSpec {
   unsigned posixaio_fds = 0;       // descriptors posixaio spreads requests over (default 1)
   unsigned posixaio_threads = 0;   // glibc aio_init aio_threads
   unsigned sqpoll_idle_ms = 0;     // io_uring:sqpoll sq_thread_idle (default 1000)
+  // The emu target's device parameters (DESIGN.md device model).
+  uint64_t emu_latency_ns = 100'000;
+  uint64_t emu_bandwidth = 0;      // bytes/s; 0 = infinite
+  uint64_t emu_fail_every = 0;     // every Nth request fails; 0 = never
+  bool emu_set = false;            // an emu_* field was given
 
   bool is_random() const { return rw == RwMode::RandRead || rw == RwMode::RandWrite || rw == RwMode::RandRW; }
   bool writes() const { return rw == RwMode::Write || rw == RwMode::RandWrite || rw == RwMode::RandRW; }

@@ -188,7 +188,8 @@ std::unique_ptr<Target> make_target(const WorkloadSpec& spec) {
     return std::make_unique<FileTarget>(tmpl, true, spec);
   }
   if (t.starts_with("file:") && t.size() > 5) return std::make_unique<FileTarget>(t.substr(5), false, spec);
-  throw UsageError("--target: expected file:PATH, or nothing for a temporary file; got '" + t + "'");
+  if (t == "emu") return make_emu_target(spec);
+  throw UsageError("--target: expected file:PATH or emu, or nothing for a temporary file; got '" + t + "'");
 }
 
 }  // namespace iobench

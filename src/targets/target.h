@@ -14,6 +14,14 @@ namespace iobench {
 
 enum class TargetKind { File, Emu, Driver };
 
+// Where one in-flight request goes. A file or device is one descriptor for
+// both directions; an emulated channel reads from one pipe and writes to another.
+struct Channel {
+  Fd rd;
+  Fd wr;  // invalid: writes use rd too
+  int fd(bool write) const { return write && wr ? wr.get() : rd.get(); }
+};
+
 class Target {
  public:
   virtual ~Target() = default;
@@ -21,6 +29,18 @@ class Target {
   // Opens one descriptor; `flags` are extra open flags (O_NONBLOCK, ...).
   // O_DIRECT is added by the target when the workload asks for it.
   virtual Fd open(int flags) const = 0;
+  virtual Channel open_channel(int flags) const { return {open(flags), Fd()}; }
+  // Channels an engine with `qd` requests in flight needs: a file serves them
+  // all on one descriptor; a stream device needs one channel per request.
+  virtual unsigned channels_for(unsigned qd) const {
+    (void)qd;
+    return 1;
+  }
+  // false for streams (emu pipes): offsets are not addressable; the data
+  // carries its own stamps and reads are verified for self-consistency.
+  virtual bool seekable() const { return true; }
+  // Appended to a short-read error, to say what it most likely means.
+  virtual const char* short_read_hint() const { return " (end of file: was the target truncated?)"; }
   virtual bool regular_file() const = 0;
   virtual bool direct() const = 0;
   virtual nlohmann::json describe() const = 0;
@@ -30,10 +50,11 @@ class Target {
   virtual void after_run(bool wrote_unstamped) { (void)wrote_unstamped; }
 };
 
-// Parses the workload's target ("" or "file:PATH") and prepares it: creates and
+// Parses the workload's target ("", "file:PATH" or "emu") and prepares it: creates and
 // lays out the file, checks O_DIRECT, refuses to write what iobench did not
 // create. Throws UsageError for a bad spelling, RuntimeError when refused.
 std::unique_ptr<Target> make_target(const WorkloadSpec& spec);
+std::unique_ptr<Target> make_emu_target(const WorkloadSpec& spec);
 
 // The directory for temporary files: $TMPDIR, else /var/tmp (disk-backed on
 // most systems, unlike a tmpfs /tmp that refuses O_DIRECT).

@@ -1,0 +1,223 @@
+// poll: O_NONBLOCK descriptors, one per request in flight, all in one thread;
+// the job waits for readiness, then reads or writes. Variants:
+//   poll      poll(2) over the pending descriptors
+//   epoll     level-triggered, EPOLLONESHOT re-armed with EPOLL_CTL_MOD per request
+//   epoll-et  edge-triggered, registered once; readiness remembered per channel,
+//             I/O retried until EAGAIN
+//   select    select(2); descriptors must be below FD_SETSIZE
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+
+#include <cerrno>
+
+#include "backends/backend.h"
+#include "backends/common.h"
+#include "core/errors.h"
+
+namespace iobench {
+namespace {
+
+enum class Mode { Poll, Epoll, EpollEt, Select };
+
+Mode mode_of(const std::string& v) {
+  if (v == "epoll") return Mode::Epoll;
+  if (v == "epoll-et") return Mode::EpollEt;
+  if (v == "select") return Mode::Select;
+  return Mode::Poll;
+}
+
+class PollEngine final : public Engine {
+ public:
+  explicit PollEngine(const EngineConfig& c)
+      : mode_(mode_of(c.variant)),
+        ch_(c.target, c.qd, O_NONBLOCK),  // one channel per request, whatever the target
+        seekable_(c.target.seekable()),
+        pending_(c.qd, nullptr),
+        ready_(c.qd * 2, 1),  // [slot*2 + write]: try once; EAGAIN clears it
+        pfds_(c.qd),
+        slot_of_(c.qd),
+        events_(c.qd) {
+    for (size_t i = 0; i < ch_.size(); ++i) {
+      for (bool w : {false, true}) {
+        int fd = ch_[i].fd(w);
+        if (mode_ == Mode::Select && fd >= FD_SETSIZE)
+          throw RuntimeError("poll:select cannot watch descriptor " + std::to_string(fd) + " (FD_SETSIZE is " +
+                             std::to_string(FD_SETSIZE) + "): lower --qd/--jobs or use another variant");
+      }
+    }
+    if (mode_ == Mode::Epoll || mode_ == Mode::EpollEt) {
+      epfd_ = Fd(::epoll_create1(EPOLL_CLOEXEC));
+      if (!epfd_) throw RuntimeError("epoll_create1 failed: " + errno_text(errno));
+      for (size_t i = 0; i < ch_.size(); ++i) {
+        bool split = static_cast<bool>(ch_[i].wr);
+        for (bool w : {false, true}) {
+          if (w && !split) break;
+          epoll_event ev{};
+          ev.data.u64 = i * 2 + (w ? 1 : 0);
+          // ET: watch everything once. LT one-shot: added disarmed, armed per request.
+          ev.events = mode_ == Mode::EpollEt ? (split ? (w ? EPOLLOUT : EPOLLIN) : EPOLLIN | EPOLLOUT) | EPOLLET : 0;
+          if (::epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, ch_[i].fd(w), &ev) != 0)
+            throw RuntimeError("epoll_ctl(ADD) failed: " + errno_text(errno) +
+                               (errno == EPERM ? " (epoll cannot watch regular files)" : ""));
+        }
+      }
+    }
+    counters_.extra = {{"eagain", 0}, {"wakeups", 0}};
+  }
+
+  int submit(Request* const* reqs, int n) override {
+    for (int i = 0; i < n; ++i) {
+      Request* r = reqs[i];
+      pending_[r->slot] = r;
+      if (mode_ == Mode::Epoll) {
+        epoll_event ev{};
+        bool split = static_cast<bool>(ch_[r->slot].wr);
+        ev.data.u64 = r->slot * 2 + (split && r->op == Op::Write ? 1 : 0);
+        ev.events = (r->op == Op::Read ? EPOLLIN : EPOLLOUT) | EPOLLONESHOT;
+        counters_.syscalls++;
+        if (::epoll_ctl(epfd_.get(), EPOLL_CTL_MOD, ch_.fd(r->slot, r->op), &ev) != 0)
+          throw RuntimeError("epoll_ctl(MOD) failed: " + errno_text(errno));
+      }
+    }
+    counters_.submit_batches++;
+    counters_.submitted += static_cast<uint64_t>(n);
+    return n;
+  }
+
+  int reap(Request** out, int max, int64_t timeout_ns) override {
+    int n = 0;
+    // Edge-triggered: channels already known ready need no wait at all.
+    if (mode_ == Mode::EpollEt) n = try_ready(out, max);
+    if (n) return n;
+    wait(timeout_ns);
+    if (mode_ == Mode::EpollEt) return try_ready(out, max);
+    for (uint32_t slot : woken_)
+      if (n < max) try_io(slot, out, n);
+    return n;
+  }
+
+  void flush() override { fsync_fd(ch_.fd(0, Op::Write), counters_); }
+
+ private:
+  // Waits for readiness; fills woken_ (or the ready_ flags for ET).
+  void wait(int64_t timeout_ns) {
+    woken_.clear();
+    int ms = timeout_ns < 0 ? -1 : static_cast<int>((timeout_ns + 999'999) / 1'000'000);
+    counters_.syscalls++;
+    counters_.extra[1].second++;
+    if (mode_ == Mode::Poll) {
+      nfds_t k = 0;
+      for (uint32_t s = 0; s < pending_.size(); ++s) {
+        if (!pending_[s]) continue;
+        pfds_[k] = {ch_.fd(s, pending_[s]->op), static_cast<short>(pending_[s]->op == Op::Read ? POLLIN : POLLOUT), 0};
+        slot_of_[k++] = s;
+      }
+      int r = ::poll(pfds_.data(), k, ms);
+      if (r < 0 && errno != EINTR) throw RuntimeError("poll failed: " + errno_text(errno));
+      for (nfds_t i = 0; i < k && r > 0; ++i)
+        if (pfds_[i].revents) woken_.push_back(slot_of_[i]);
+    } else if (mode_ == Mode::Select) {
+      fd_set rd, wr;
+      FD_ZERO(&rd);
+      FD_ZERO(&wr);
+      int maxfd = -1;
+      for (uint32_t s = 0; s < pending_.size(); ++s) {
+        if (!pending_[s]) continue;
+        int fd = ch_.fd(s, pending_[s]->op);
+        FD_SET(fd, pending_[s]->op == Op::Read ? &rd : &wr);
+        maxfd = std::max(maxfd, fd);
+      }
+      timeval tv{ms / 1000, (ms % 1000) * 1000};
+      int r = ::select(maxfd + 1, &rd, &wr, nullptr, ms < 0 ? nullptr : &tv);
+      if (r < 0 && errno != EINTR) throw RuntimeError("select failed: " + errno_text(errno));
+      for (uint32_t s = 0; s < pending_.size() && r > 0; ++s) {
+        if (!pending_[s]) continue;
+        int fd = ch_.fd(s, pending_[s]->op);
+        if (FD_ISSET(fd, pending_[s]->op == Op::Read ? &rd : &wr)) woken_.push_back(s);
+      }
+    } else {
+      int r = ::epoll_wait(epfd_.get(), events_.data(), static_cast<int>(events_.size()), ms);
+      if (r < 0 && errno != EINTR) throw RuntimeError("epoll_wait failed: " + errno_text(errno));
+      for (int i = 0; i < r; ++i) {
+        auto key = static_cast<uint32_t>(events_[static_cast<size_t>(i)].data.u64);
+        uint32_t slot = key / 2;
+        if (mode_ == Mode::Epoll) {
+          woken_.push_back(slot);
+          continue;
+        }
+        uint32_t ev = events_[static_cast<size_t>(i)].events;
+        bool split = static_cast<bool>(ch_[slot].wr);
+        if (!split || !(key & 1)) ready_[slot * 2] |= (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0;
+        if (!split || (key & 1)) ready_[slot * 2 + 1] |= (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0;
+      }
+    }
+  }
+
+  int try_ready(Request** out, int max) {
+    int n = 0;
+    for (uint32_t s = 0; s < pending_.size() && n < max; ++s)
+      if (pending_[s] && ready_[s * 2 + (pending_[s]->op == Op::Write)]) try_io(s, out, n);
+    return n;
+  }
+
+  void try_io(uint32_t slot, Request** out, int& n) {
+    Request* r = pending_[slot];
+    if (!r) return;
+    counters_.syscalls++;
+    int64_t res = do_io(ch_.fd(slot, r->op), *r, seekable_);
+    if (res == -EAGAIN) {
+      // Readiness went stale (or was never there): wait again.
+      counters_.extra[0].second++;
+      ready_[slot * 2 + (r->op == Op::Write)] = 0;
+      if (mode_ == Mode::Epoll) rearm(slot, r);
+      return;
+    }
+    r->result = res;
+    pending_[slot] = nullptr;
+    out[n++] = r;
+  }
+
+  void rearm(uint32_t slot, Request* r) {
+    epoll_event ev{};
+    ev.data.u64 = slot * 2 + (ch_[slot].wr && r->op == Op::Write ? 1 : 0);
+    ev.events = (r->op == Op::Read ? EPOLLIN : EPOLLOUT) | EPOLLONESHOT;
+    counters_.syscalls++;
+    ::epoll_ctl(epfd_.get(), EPOLL_CTL_MOD, ch_.fd(slot, r->op), &ev);
+  }
+
+  Mode mode_;
+  ChannelSet ch_;
+  bool seekable_;
+  std::vector<Request*> pending_;  // by slot
+  std::vector<uint8_t> ready_;     // epoll-et: readiness seen and not yet used up
+  std::vector<pollfd> pfds_;
+  std::vector<uint32_t> slot_of_;  // pfds_ index -> slot
+  std::vector<epoll_event> events_;
+  std::vector<uint32_t> woken_;
+  Fd epfd_;
+};
+
+}  // namespace
+
+BackendInfo poll_backend() {
+  return {"poll", "O_NONBLOCK descriptors, one per request in flight, readiness waited in one thread",
+          {"poll", "epoll", "epoll-et", "select"}, kCapNone,
+          [] { return std::string(); },
+          [](const Target& t, const WorkloadSpec& s, const std::string& variant) {
+            Fit f;
+            bool file = t.kind() == TargetKind::File;
+            if (file && (variant == "epoll" || variant == "epoll-et"))
+              return Fit{false, "epoll cannot watch regular files or block devices (EPERM): they are always ready", {}};
+            if (variant == "select" && s.qd > FD_SETSIZE)
+              return Fit{false, "select watches at most FD_SETSIZE (" + std::to_string(FD_SETSIZE) + ") descriptors", {}};
+            if (file)
+              f.notes.push_back("regular files are always ready: poll/select return at once, so this measures "
+                                "non-blocking I/O plus the readiness syscalls");
+            return f;
+          },
+          [](const EngineConfig& c) { return std::make_unique<PollEngine>(c); }};
+}
+
+}  // namespace iobench

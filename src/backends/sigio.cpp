@@ -1,0 +1,220 @@
+// sigio: signal-driven I/O. Each descriptor gets the three classic steps: a
+// handler (or a blocked signal to wait for), F_SETOWN_EX to the job's thread,
+// and O_ASYNC; F_SETSIG picks a real-time signal so each notification carries
+// si_fd and si_band. Variants:
+//   waitinfo  the signal stays blocked; the job takes it with sigtimedwait
+//   handler   a sigaction handler records si_fd in thread-local, async-signal-
+//             safe state; the job sleeps in ppoll (a timed sigsuspend) and
+//             does the I/O outside the handler
+// When the real-time signal queue overflows the kernel sends plain SIGIO
+// instead: the job then retries every pending descriptor (counted as
+// sigio_overflows); a completion only ever comes from a successful read or
+// write, so nothing is lost or counted twice.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+
+#include "backends/backend.h"
+#include "backends/common.h"
+#include "core/errors.h"
+
+namespace iobench {
+namespace {
+
+// What the handler variant's handler may touch: plain data, thread-local
+// (initial-exec in the executable), written only while the job sleeps in ppoll.
+struct SignalLog {
+  static constexpr int kCap = 8192;
+  volatile sig_atomic_t count = 0;
+  volatile sig_atomic_t overflow = 0;
+  int fds[kCap];
+};
+thread_local SignalLog tls_log;
+
+void on_signal(int signo, siginfo_t* info, void*) {
+  SignalLog& log = tls_log;
+  if (signo == SIGIO || log.count >= SignalLog::kCap) {
+    log.overflow = 1;
+    return;
+  }
+  log.fds[log.count] = info->si_fd;
+  log.count = log.count + 1;
+}
+
+int signal_for_job(unsigned job) { return SIGRTMIN + 1 + static_cast<int>(job % static_cast<unsigned>(SIGRTMAX - SIGRTMIN - 1)); }
+
+class SigioEngine final : public Engine {
+ public:
+  explicit SigioEngine(const EngineConfig& c)
+      : handler_mode_(c.variant == "handler"),
+        ch_(c.target, c.qd, O_NONBLOCK),
+        seekable_(c.target.seekable()),
+        pending_(c.qd, nullptr),
+        ready_(c.qd * 2, 1) {
+    signo_ = signal_for_job(c.job);
+    sigemptyset(&wait_set_);
+    sigaddset(&wait_set_, signo_);
+    sigaddset(&wait_set_, SIGIO);
+    if (handler_mode_) {
+      struct sigaction sa {};
+      sa.sa_sigaction = on_signal;
+      sa.sa_flags = SA_SIGINFO | SA_RESTART;
+      sigemptyset(&sa.sa_mask);
+      if (sigaction(signo_, &sa, &old_rt_) != 0 || sigaction(SIGIO, &sa, &old_io_) != 0)
+        throw RuntimeError("sigaction failed: " + errno_text(errno));
+      installed_ = true;
+      // ppoll runs with everything the thread blocks except our two signals.
+      pthread_sigmask(SIG_BLOCK, nullptr, &sleep_mask_);
+      sigdelset(&sleep_mask_, signo_);
+      sigdelset(&sleep_mask_, SIGIO);
+      tls_log.count = 0;
+      tls_log.overflow = 0;
+    }
+    f_owner_ex owner{F_OWNER_TID, static_cast<pid_t>(syscall(SYS_gettid))};
+    for (size_t i = 0; i < ch_.size(); ++i) {
+      for (bool w : {false, true}) {
+        if (w && !ch_[i].wr) break;
+        int fd = ch_[i].fd(w);
+        if (fd >= static_cast<int>(slot_of_fd_.size())) slot_of_fd_.resize(static_cast<size_t>(fd) + 1, -1);
+        slot_of_fd_[static_cast<size_t>(fd)] = static_cast<int>(i);
+        int fl = ::fcntl(fd, F_GETFL);
+        if (::fcntl(fd, F_SETOWN_EX, &owner) != 0 || ::fcntl(fd, F_SETSIG, signo_) != 0 ||
+            ::fcntl(fd, F_SETFL, fl | O_ASYNC | O_NONBLOCK) != 0)
+          throw RuntimeError("sigio: setting up O_ASYNC on a descriptor failed: " + errno_text(errno));
+      }
+    }
+    counters_.extra = {{"sigio_overflows", 0}, {"eagain", 0}};
+  }
+
+  ~SigioEngine() override {
+    for (size_t i = 0; i < ch_.size(); ++i)
+      for (bool w : {false, true}) {
+        if (w && !ch_[i].wr) break;
+        int fd = ch_[i].fd(w);
+        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_ASYNC);
+      }
+    // Signals queued for us and never taken must not outlive the engine.
+    timespec zero{0, 0};
+    siginfo_t info;
+    while (sigtimedwait(&wait_set_, &info, &zero) > 0) {
+    }
+    if (installed_) {
+      sigaction(signo_, &old_rt_, nullptr);
+      sigaction(SIGIO, &old_io_, nullptr);
+    }
+  }
+
+  int submit(Request* const* reqs, int n) override {
+    for (int i = 0; i < n; ++i) pending_[reqs[i]->slot] = reqs[i];
+    counters_.submit_batches++;
+    counters_.submitted += static_cast<uint64_t>(n);
+    return n;
+  }
+
+  int reap(Request** out, int max, int64_t timeout_ns) override {
+    int n = try_ready(out, max);
+    if (n || timeout_ns == 0) return n;
+    handler_mode_ ? wait_handler(timeout_ns) : wait_info(timeout_ns);
+    return try_ready(out, max);
+  }
+
+  void flush() override { fsync_fd(ch_.fd(0, Op::Write), counters_); }
+
+ private:
+  void mark(int fd, long band) {
+    if (fd < 0 || fd >= static_cast<int>(slot_of_fd_.size()) || slot_of_fd_[static_cast<size_t>(fd)] < 0) return;
+    auto slot = static_cast<size_t>(slot_of_fd_[static_cast<size_t>(fd)]);
+    if (band & (POLLIN | POLLERR | POLLHUP)) ready_[slot * 2] = 1;
+    if (band & (POLLOUT | POLLERR | POLLHUP)) ready_[slot * 2 + 1] = 1;
+  }
+
+  void overflowed() {
+    counters_.extra[0].second++;
+    std::fill(ready_.begin(), ready_.end(), 1);  // rescan everything
+  }
+
+  void wait_info(int64_t timeout_ns) {
+    siginfo_t info;
+    timespec ts{static_cast<time_t>(timeout_ns / 1'000'000'000), static_cast<long>(timeout_ns % 1'000'000'000)};
+    counters_.syscalls++;
+    int s = sigtimedwait(&wait_set_, &info, timeout_ns < 0 ? nullptr : &ts);
+    timespec zero{0, 0};
+    // Take everything already queued in the same pass.
+    while (s > 0) {
+      if (s == SIGIO) {
+        overflowed();
+      } else {
+        counters_.signals++;
+        mark(info.si_fd, info.si_band);
+      }
+      counters_.syscalls++;
+      s = sigtimedwait(&wait_set_, &info, &zero);
+    }
+  }
+
+  void wait_handler(int64_t timeout_ns) {
+    timespec ts{static_cast<time_t>(timeout_ns / 1'000'000'000), static_cast<long>(timeout_ns % 1'000'000'000)};
+    counters_.syscalls++;
+    ::ppoll(nullptr, 0, timeout_ns < 0 ? nullptr : &ts, &sleep_mask_);
+    // The signals are blocked again: the log is ours to read.
+    SignalLog& log = tls_log;
+    for (int i = 0; i < log.count; ++i) mark(log.fds[i], POLLIN | POLLOUT);  // the I/O tells which
+    counters_.signals += static_cast<uint64_t>(log.count);
+    if (log.overflow) overflowed();
+    log.count = 0;
+    log.overflow = 0;
+  }
+
+  int try_ready(Request** out, int max) {
+    int n = 0;
+    for (uint32_t s = 0; s < pending_.size() && n < max; ++s) {
+      Request* r = pending_[s];
+      if (!r || !ready_[s * 2 + (r->op == Op::Write)]) continue;
+      counters_.syscalls++;
+      int64_t res = do_io(ch_.fd(s, r->op), *r, seekable_);
+      if (res == -EAGAIN) {
+        counters_.extra[1].second++;
+        ready_[s * 2 + (r->op == Op::Write)] = 0;
+        continue;
+      }
+      // Every arrival raises its own signal, so a used-up notification can be
+      // dropped now: no extra read just to meet EAGAIN (unlike epoll-et).
+      ready_[s * 2 + (r->op == Op::Write)] = 0;
+      r->result = res;
+      pending_[s] = nullptr;
+      out[n++] = r;
+    }
+    return n;
+  }
+
+  bool handler_mode_;
+  ChannelSet ch_;
+  bool seekable_;
+  std::vector<Request*> pending_;
+  std::vector<uint8_t> ready_;  // [slot*2 + write]: a notification not yet used up
+  std::vector<int> slot_of_fd_;
+  int signo_ = 0;
+  sigset_t wait_set_{}, sleep_mask_{};
+  struct sigaction old_rt_ {}, old_io_ {};
+  bool installed_ = false;
+};
+
+}  // namespace
+
+BackendInfo sigio_backend() {
+  return {"sigio", "signal-driven I/O: O_ASYNC + F_SETSIG real-time signals, one descriptor per request",
+          {"waitinfo", "handler"}, kCapNone,
+          [] { return std::string(); },
+          [](const Target& t, const WorkloadSpec&, const std::string&) {
+            if (t.kind() == TargetKind::File)
+              return Fit{false, "regular files do not raise SIGIO", {}};
+            return Fit{};
+          },
+          [](const EngineConfig& c) { return std::make_unique<SigioEngine>(c); }};
+}
+
+}  // namespace iobench
