@@ -161,6 +161,27 @@ class CliTest(unittest.TestCase):
                 self.assertIn("interrupted", err)
                 os.remove(self.out)
 
+    def test_sigint_stops_the_emulator_cleanly(self):
+        p = subprocess.Popen([IOBENCH, "run", "--target", "emu", "--backend", "poll:epoll,sigio", "--qd", "16",
+                              "--runtime", "30s", "-o", self.out, "-q"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=20)
+        self.assertEqual(p.returncode, 130, err)
+        r = self.load_valid()["results"][0]
+        self.assertEqual(r["status"], "interrupted")
+        self.assertEqual(r["target"]["kind"], "emu")
+        self.assertGreater(r["summary"]["ops"], 0)
+
+    def test_emu_options_need_the_emu_target(self):
+        p = run("run", "--emu-latency", "1ms", "--ops", "10", "-o", self.out)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("only apply to --target emu", p.stderr)
+        p = run("run", "--target", "emu", "--bs", "1000", "--ops", "10", "-o", self.out)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("multiple of 4k", p.stderr)
+
     def test_list(self):
         p = run("list")
         self.assertEqual(p.returncode, 0)

@@ -278,14 +278,14 @@ BackendInfo posixaio_backend() {
   return {"posixaio", "glibc POSIX aio (aio_read / aio_write served by glibc helper threads)",
           {"suspend", "poll", "signal", "thread", "listio"}, kCapNone,
           [] { return std::string(); },
-          [](const Target&, const WorkloadSpec& s, const std::string& variant) {
+          [](const Target& t, const WorkloadSpec& s, const std::string& variant) {
             Fit f;
             if (variant == "signal" && s.jobs > max_signal_jobs())
               return Fit{false, "posixaio:signal uses one real-time signal per job: at most " +
                                     std::to_string(max_signal_jobs()) + " jobs",
                          {}};
             unsigned fds = s.posixaio_fds ? s.posixaio_fds : 1;
-            if (fds == 1 && s.qd > 1)
+            if (fds == 1 && s.qd > 1 && t.channels_for(s.qd) == 1)
               f.notes.push_back("glibc aio serialises requests on one descriptor: with 1 fd at most one request is "
                                 "in service at a time (spread them with --posixaio-fds N)");
             f.notes.push_back("posixaio I/O runs in glibc helper threads: their system calls are not in "

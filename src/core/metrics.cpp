@@ -19,6 +19,17 @@ void add_counters(Counters& into, const Counters& from) {
   }
 }
 
+void subtract_counters(Counters& into, const Counters& from) {
+  into.syscalls -= from.syscalls;
+  into.submit_batches -= from.submit_batches;
+  into.submitted -= from.submitted;
+  into.signals -= from.signals;
+  into.fsyncs -= from.fsyncs;
+  for (auto& [name, v] : from.extra)
+    for (auto& e : into.extra)
+      if (e.first == name) e.second -= v;
+}
+
 std::string_view status_name(Status s) {
   switch (s) {
     case Status::Ok: return "ok";

@@ -30,6 +30,8 @@ struct Metrics {
 };
 
 void add_counters(Counters& into, const Counters& from);
+// into -= from: what happened between two snapshots of one engine's counters.
+void subtract_counters(Counters& into, const Counters& from);
 
 struct Spread {
   double mean = 0, stddev = 0, min = 0, max = 0;

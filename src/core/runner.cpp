@@ -109,6 +109,7 @@ class Job {
     unsigned nfree = qd, inflight = 0;
     uint64_t issued = 0, writes_since_flush = 0;
     bool measuring = false;
+    Counters counters_at_start;
     const uint64_t interval = p_.rate ? 1'000'000'000 / p_.rate : 0;
     uint64_t next_due = now_ns();
     st_.reset_stats(next_due);
@@ -119,6 +120,7 @@ class Job {
       if (ph == kMeasure && !measuring) {
         measuring = true;
         st_.reset_stats(now_ns());
+        counters_at_start = engine->counters();  // once per repetition, off the hot path
         issued = 0;
       }
       uint64_t now = now_ns();
@@ -168,13 +170,14 @@ class Job {
       st_.live_ops.store(st_.ops, std::memory_order_relaxed);
     }
     st_.t_end = now_ns();
+    st_.counters = engine->counters();
+    subtract_counters(st_.counters, counters_at_start);
     // Let what is in flight land before the engine (and its buffers) go away;
     // those completions are not counted: they finished after the clock stopped.
     while (inflight) {
       int got = engine->reap(done.data(), static_cast<int>(qd), -1);
       if (got > 0) inflight -= static_cast<unsigned>(got);
     }
-    st_.counters = engine->counters();
     st_.notes = engine->notes();
   }
 
