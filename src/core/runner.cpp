@@ -248,13 +248,18 @@ struct Usage {
   uint64_t user_ns, sys_ns, nvcsw, nivcsw;
 };
 
-Usage usage_now() {
+// The whole process (helper threads included), less what the target burns.
+Usage usage_now(const Target& target) {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   auto ns = [](const timeval& tv) {
     return static_cast<uint64_t>(tv.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(tv.tv_usec) * 1000u;
   };
-  return {ns(ru.ru_utime), ns(ru.ru_stime), static_cast<uint64_t>(ru.ru_nvcsw), static_cast<uint64_t>(ru.ru_nivcsw)};
+  uint64_t tu, ts;
+  target.own_cpu(&tu, &ts);
+  uint64_t u = ns(ru.ru_utime), s = ns(ru.ru_stime);
+  return {u - std::min(u, tu), s - std::min(s, ts), static_cast<uint64_t>(ru.ru_nvcsw),
+          static_cast<uint64_t>(ru.ru_nivcsw)};
 }
 
 class Progress {
@@ -305,7 +310,7 @@ Metrics run_once(const WorkloadSpec& spec, const BackendChoice& backend, const T
   Progress progress(opts.progress, backend.info->name + ":" + backend.variant);
   const uint64_t runtime = spec.effective_runtime_ns();
   const uint64_t t0 = now_ns();
-  Usage u0 = usage_now();
+  Usage u0 = usage_now(target);
   bool interrupted = false;
   if (!shared.abort.load()) {
     int first = spec.ramp_ns ? kRamp : kMeasure;
@@ -320,7 +325,7 @@ Metrics run_once(const WorkloadSpec& spec, const BackendChoice& backend, const T
         progress.update(now_ns() - t0, spec.ramp_ns, ops, "ramp");
       }
       measure_t0 = now_ns();
-      u0 = usage_now();
+      u0 = usage_now(target);
       shared.phase.store(kMeasure);
     }
     const uint64_t deadline = runtime ? measure_t0 + runtime : UINT64_MAX;
@@ -337,7 +342,7 @@ Metrics run_once(const WorkloadSpec& spec, const BackendChoice& backend, const T
   }
   shared.phase.store(kStop);
   shared.phase.notify_all();  // wakes jobs still in setup after a failure
-  Usage u1 = usage_now();
+  Usage u1 = usage_now(target);
   for (auto& t : pool) t.join();
   progress.clear();
 
@@ -360,8 +365,8 @@ Metrics run_once(const WorkloadSpec& spec, const BackendChoice& backend, const T
   double secs = static_cast<double>(m.runtime_ns) / 1e9;
   m.iops = secs > 0 ? static_cast<double>(m.ops) / secs : 0;
   m.bw_bytes_per_s = secs > 0 ? static_cast<double>(m.bytes) / secs : 0;
-  m.cpu_user_ns = u1.user_ns - u0.user_ns;
-  m.cpu_sys_ns = u1.sys_ns - u0.sys_ns;
+  m.cpu_user_ns = u1.user_ns > u0.user_ns ? u1.user_ns - u0.user_ns : 0;
+  m.cpu_sys_ns = u1.sys_ns > u0.sys_ns ? u1.sys_ns - u0.sys_ns : 0;
   m.ctx_voluntary = u1.nvcsw - u0.nvcsw;
   m.ctx_involuntary = u1.nivcsw - u0.nivcsw;
 

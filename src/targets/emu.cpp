@@ -17,10 +17,13 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <csignal>
+#include <fstream>
+#include <sstream>
 #include <cerrno>
 #include <mutex>
 #include <queue>
@@ -98,6 +101,32 @@ class EmuTarget final : public Target {
     return {std::move(ar), std::move(bw)};
   }
 
+  // Exact total from the thread's CPU clock, split into user and sys in the
+  // ratio of its tick-resolution /proc counters.
+  void own_cpu(uint64_t* user_ns, uint64_t* sys_ns) const override {
+    *user_ns = *sys_ns = 0;
+    clockid_t cid;
+    timespec ts{};
+    if (pthread_getcpuclockid(const_cast<std::thread&>(thread_).native_handle(), &cid) != 0 ||
+        clock_gettime(cid, &ts) != 0)
+      return;
+    uint64_t total = static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+    unsigned long ut = 0, st = 0;
+    std::ifstream in("/proc/self/task/" + std::to_string(tid_.load()) + "/stat");
+    std::string line;
+    std::getline(in, line);
+    auto close = line.rfind(')');
+    if (close != std::string::npos) {
+      std::istringstream rest(line.substr(close + 2));
+      std::string skip;
+      for (int i = 0; i < 11; ++i) rest >> skip;  // fields 3..13
+      rest >> ut >> st;
+    }
+    double user_share = ut + st ? static_cast<double>(ut) / static_cast<double>(ut + st) : 0.0;
+    *user_ns = static_cast<uint64_t>(static_cast<double>(total) * user_share);
+    *sys_ns = total - *user_ns;
+  }
+
   nlohmann::json describe() const override {
     return {{"kind", "emu"},
             {"latency_ns", latency_ns_},
@@ -128,6 +157,7 @@ class EmuTarget final : public Target {
 
   void loop() {
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);  // keep deadlines to the microsecond
+    tid_.store(static_cast<pid_t>(syscall(SYS_gettid)));
     epoll_event evs[64];
     while (!stop_.load(std::memory_order_relaxed)) {
       timespec ts{1, 0};
@@ -228,6 +258,7 @@ class EmuTarget final : public Target {
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> heap_;
   uint64_t next_id_ = 0;
   std::atomic<uint64_t> requests_{0}, injected_{0};
+  std::atomic<pid_t> tid_{0};
 };
 
 }  // namespace
