@@ -8,7 +8,8 @@ int main(int argc, char** argv) {
   CLI::App app{"iobench: run identical workloads across the Linux I/O models and compare what each costs"};
   app.require_subcommand(1);
   app.set_version_flag("--version", IOBENCH_VERSION);
-  const iobench::Command commands[] = {iobench::add_run_command(app, argc, argv), iobench::add_list_command(app)};
+  const iobench::Command commands[] = {iobench::add_run_command(app, argc, argv), iobench::add_list_command(app),
+                                       iobench::add_compare_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -62,12 +62,13 @@ int run(RunArgs& a, int argc, char** argv) {
   WorkloadSpec spec;
   if (!a.workload.empty()) spec = load_workload(a.workload);
   for (auto& [flag, field, value] : a.fields) set_field(spec, field, nlohmann::json(value), flag);
-  validate(spec);
+  const std::vector<WorkloadSpec> points = expand_sweeps(spec);
+  for (auto& p : points) validate(p);
   std::vector<BackendChoice> backends = resolve_backends(spec.backends);
   check_backend_options(spec, backends);
 
   Format fmt = a.format == "json" ? Format::Json : a.format == "csv" ? Format::Csv
-             : a.format == "markdown" ? Format::Markdown : Format::Table;
+             : a.format == "markdown" ? Format::Markdown : a.format == "gbench" ? Format::Gbench : Format::Table;
   if (!a.output.empty()) {
     std::string dir = a.output.find('/') == std::string::npos ? "." : a.output.substr(0, a.output.find_last_of('/'));
     if (dir.empty()) dir = "/";
@@ -76,15 +77,19 @@ int run(RunArgs& a, int argc, char** argv) {
   }
 
   nlohmann::json context = make_context(argc, argv);
-  std::unique_ptr<Target> target = make_target(spec);
   RunOptions opts{!a.quiet && ::isatty(STDERR_FILENO)};
   std::vector<Result> results;
-  for (auto& b : backends) {
-    if (stop.poll()) break;
-    results.push_back(run_point(spec, b, *target, stop, opts));
+  for (auto& point : points) {
     if (stop.received()) break;
+    // A target per point: the block size shapes it (emu pipes). A temporary
+    // file is removed when its point is done.
+    std::unique_ptr<Target> target = make_target(point);
+    for (auto& b : backends) {
+      if (stop.poll()) break;
+      results.push_back(run_point(point, b, *target, stop, opts));
+      if (stop.received()) break;
+    }
   }
-  target.reset();  // removes a temporary file before we report
 
   if (!a.output.empty()) write_atomic(a.output, document_json(context, results, a.histogram).dump(2) + "\n");
   std::string out = render(results, fmt, context);
@@ -111,7 +116,7 @@ Command add_run_command(CLI::App& app, int argc, char** argv) {
                                             "random read/write run of every backend on a temporary file)");
   sub->add_option("-w,--workload", args->workload, "workload file (JSON); flags override its fields");
   sub->add_option("-o,--output", args->output, "write the JSON result document here (atomically)");
-  sub->add_option("--format", args->format, "stdout format")->check(CLI::IsMember({"table", "json", "csv", "markdown"}));
+  sub->add_option("--format", args->format, "stdout format")->check(CLI::IsMember({"table", "json", "csv", "markdown", "gbench"}));
   sub->add_flag("-q,--quiet", args->quiet, "no progress line");
   sub->add_flag("--histogram", args->histogram, "put the latency histogram buckets in the JSON (for CDF plots)");
   for (auto& [flag, field, help] : kFieldFlags) {

@@ -89,6 +89,22 @@ E as_enum(const json& v, const std::string& where, std::initializer_list<std::pa
   bad(where, accepted, v);
 }
 
+// A sweepable field: a JSON array or "a,b,c" gives a list, else one value.
+template <typename T, typename Parse>
+std::vector<T> list_of(const json& v, const std::string& where, Parse parse) {
+  std::vector<T> out;
+  if (v.is_array()) {
+    for (auto& e : v) out.push_back(static_cast<T>(parse(e)));
+  } else if (v.is_string() && v.get<std::string>().find(',') != std::string::npos) {
+    std::stringstream ss(v.get<std::string>());
+    for (std::string part; std::getline(ss, part, ',');) out.push_back(static_cast<T>(parse(json(part))));
+  } else {
+    out.push_back(static_cast<T>(parse(v)));
+  }
+  if (out.empty()) bad(where, "a value or a non-empty list of values", v);
+  return out;
+}
+
 using Setter = std::function<void(WorkloadSpec&, const json&, const std::string&)>;
 
 const std::vector<std::pair<std::string_view, Setter>>& setters() {
@@ -101,11 +117,24 @@ const std::vector<std::pair<std::string_view, Setter>>& setters() {
        }},
       {"rwmix_read", [](WorkloadSpec& s, const json& v, const std::string& w) { s.rwmix_read = static_cast<unsigned>(as_uint(v, w, 0, 100)); }},
       {"bs", [](WorkloadSpec& s, const json& v, const std::string& w) {
-         s.bs = as_size(v, w, 1);
-         if (s.bs > (64u << 20)) bad(w, std::string(kSizeHelp) + " up to 64M", v);
+         s.bs_sweep = list_of<uint64_t>(v, w, [&](const json& e) {
+           uint64_t bs = as_size(e, w, 1);
+           if (bs > (64u << 20)) bad(w, std::string(kSizeHelp) + " up to 64M", e);
+           return bs;
+         });
+         s.bs = s.bs_sweep.front();
+         if (s.bs_sweep.size() == 1) s.bs_sweep.clear();
        }},
-      {"qd", [](WorkloadSpec& s, const json& v, const std::string& w) { s.qd = static_cast<unsigned>(as_uint(v, w, 1, 4096)); }},
-      {"jobs", [](WorkloadSpec& s, const json& v, const std::string& w) { s.jobs = static_cast<unsigned>(as_uint(v, w, 1, 256)); }},
+      {"qd", [](WorkloadSpec& s, const json& v, const std::string& w) {
+         s.qd_sweep = list_of<unsigned>(v, w, [&](const json& e) { return as_uint(e, w, 1, 4096); });
+         s.qd = s.qd_sweep.front();
+         if (s.qd_sweep.size() == 1) s.qd_sweep.clear();
+       }},
+      {"jobs", [](WorkloadSpec& s, const json& v, const std::string& w) {
+         s.jobs_sweep = list_of<unsigned>(v, w, [&](const json& e) { return as_uint(e, w, 1, 256); });
+         s.jobs = s.jobs_sweep.front();
+         if (s.jobs_sweep.size() == 1) s.jobs_sweep.clear();
+       }},
       {"size", [](WorkloadSpec& s, const json& v, const std::string& w) { s.size = as_size(v, w, 4096); }},
       {"runtime", [](WorkloadSpec& s, const json& v, const std::string& w) { s.runtime_ns = as_duration(v, w, false); }},
       {"ops", [](WorkloadSpec& s, const json& v, const std::string& w) { s.ops = as_uint(v, w, 1, UINT64_MAX / 2); }},
@@ -240,8 +269,31 @@ void validate(const WorkloadSpec& s) {
     throw UsageError("--fsync-every: only applies to workloads that write, but rw is " + std::string(rw_name(s.rw)));
 }
 
+std::vector<WorkloadSpec> expand_sweeps(const WorkloadSpec& s) {
+  auto or_one = [](const auto& list, auto v) { return list.empty() ? std::vector<decltype(v)>{v} : list; };
+  std::vector<WorkloadSpec> out;
+  for (uint64_t bs : or_one(s.bs_sweep, s.bs))
+    for (unsigned qd : or_one(s.qd_sweep, s.qd))
+      for (unsigned jobs : or_one(s.jobs_sweep, s.jobs)) {
+        WorkloadSpec p = s;
+        p.bs = bs;
+        p.qd = qd;
+        p.jobs = jobs;
+        p.bs_sweep.clear();
+        p.qd_sweep.clear();
+        p.jobs_sweep.clear();
+        std::string point;
+        if (!s.bs_sweep.empty()) point += "bs=" + format_size(bs);
+        if (!s.qd_sweep.empty()) point += (point.empty() ? "" : " ") + std::string("qd=") + std::to_string(qd);
+        if (!s.jobs_sweep.empty()) point += (point.empty() ? "" : " ") + std::string("jobs=") + std::to_string(jobs);
+        p.sweep_point = point;
+        out.push_back(std::move(p));
+      }
+  return out;
+}
+
 std::string WorkloadSpec::label() const {
-  if (!name.empty()) return name;
+  if (!name.empty()) return sweep_point.empty() ? name : name + " " + sweep_point;
   return std::string(rw_name(rw)) + " " + format_size(bs) + " qd" + std::to_string(qd) +
          (jobs > 1 ? " x" + std::to_string(jobs) : "");
 }

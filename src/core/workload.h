@@ -49,6 +49,10 @@ struct WorkloadSpec {
   uint64_t emu_bandwidth = 0;      // bytes/s; 0 = infinite
   uint64_t emu_fail_every = 0;     // every Nth request fails; 0 = never
   bool emu_set = false;            // an emu_* field was given
+  // Sweeps: a list for bs, qd or jobs runs the product, bs outermost.
+  std::vector<uint64_t> bs_sweep;
+  std::vector<unsigned> qd_sweep, jobs_sweep;
+  std::string sweep_point;         // "bs=4k qd=16" in an expanded point
 
   bool is_random() const { return rw == RwMode::RandRead || rw == RwMode::RandWrite || rw == RwMode::RandRW; }
   bool writes() const { return rw == RwMode::Write || rw == RwMode::RandWrite || rw == RwMode::RandRW; }
@@ -75,6 +79,8 @@ WorkloadSpec load_workload(const std::string& path);
 void apply_fields(WorkloadSpec& spec, const nlohmann::json& fields, const std::string& origin);
 // Cross-field checks (alignment with direct, verify granularity, ...).
 void validate(const WorkloadSpec& spec);
+// One spec per point of the bs x qd x jobs product, in a stable order.
+std::vector<WorkloadSpec> expand_sweeps(const WorkloadSpec& spec);
 
 nlohmann::json to_json(const WorkloadSpec& spec);
 std::string_view rw_name(RwMode m);

@@ -122,6 +122,48 @@ json document_json(const json& context, const std::vector<Result>& results, bool
   return doc;
 }
 
+json gbench_json(const json& context, const std::vector<Result>& results) {
+  json out = {{"context",
+               {{"date", context.value("timestamp", "")},
+                {"host_name", context.value("hostname", "")},
+                {"executable", "iobench"},
+                {"num_cpus", context.value("nproc", 0)},
+                {"mhz_per_cpu", 0},
+                {"cpu_scaling_enabled", false},
+                {"caches", json::array()},
+                {"load_avg", json::array()},
+                {"library_build_type", "release"},
+                {"iobench_version", context.value("iobench_version", "")}}},
+              {"benchmarks", json::array()}};
+  int family = 0;
+  for (auto& r : results) {
+    if (r.repetitions.empty()) continue;
+    // compare.py pairs benchmarks by name and runs its U test over repetitions.
+    std::string name = r.spec.label() + "/" + r.backend + ":" + r.variant;
+    int k = 0;
+    for (auto& m : r.repetitions) {
+      out["benchmarks"].push_back({{"name", name},
+                                   {"family_index", family},
+                                   {"per_family_instance_index", 0},
+                                   {"run_name", name},
+                                   {"run_type", "iteration"},
+                                   {"repetitions", r.repetitions.size()},
+                                   {"repetition_index", k++},
+                                   {"threads", r.spec.jobs},
+                                   {"iterations", m.ops},
+                                   {"real_time", m.iops > 0 ? 1e9 / m.iops : 0.0},  // wall ns per request
+                                   {"cpu_time", m.cpu_per_op_ns()},
+                                   {"time_unit", "ns"},
+                                   {"items_per_second", m.iops},
+                                   {"bytes_per_second", m.bw_bytes_per_s},
+                                   {"lat_p50_ns", m.lat.percentile(50)},
+                                   {"lat_p99_ns", m.lat.percentile(99)}});
+    }
+    ++family;
+  }
+  return out;
+}
+
 void write_atomic(const std::string& path, const std::string& data) {
   std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.find_last_of('/') + 1);
   std::string tmp = (dir == "." ? "./" : dir) + ".iobench-tmp-XXXXXX";

@@ -20,7 +20,10 @@ nlohmann::json result_json(const Result& r, bool histogram = false);
 nlohmann::json document_json(const nlohmann::json& context, const std::vector<Result>& results,
                              bool histogram = false);
 
-enum class Format { Table, Json, Csv, Markdown };
+// Gbench: Google Benchmark's JSON, so its compare.py (libbenchmark-tools)
+// reads iobench results: one benchmark per result and repetition.
+enum class Format { Table, Json, Csv, Markdown, Gbench };
+nlohmann::json gbench_json(const nlohmann::json& context, const std::vector<Result>& results);
 std::string render(const std::vector<Result>& results, Format f, const nlohmann::json& context);
 
 // Writes via a temporary file in the same directory and rename(2), so a reader

@@ -46,17 +46,21 @@ Row row_of(const Result& r, bool raw) {
 // Reasons per result; notes once each, with the results they apply to.
 std::string footnotes(const std::vector<Result>& results) {
   std::ostringstream out;
-  std::vector<std::pair<std::string, std::string>> notes;  // text, who
+  std::vector<std::pair<std::string, std::vector<std::string>>> notes;  // text, who
   for (auto& r : results) {
     std::string name = r.backend + ":" + r.variant;
-    if (!r.reason.empty()) out << "  " << name << ": " << r.reason << "\n";
+    if (!r.reason.empty()) out << "  " << r.spec.label() << " " << name << ": " << r.reason << "\n";
     for (auto& n : r.notes) {
       auto it = std::find_if(notes.begin(), notes.end(), [&](auto& e) { return e.first == n; });
-      if (it == notes.end()) notes.emplace_back(n, name);
-      else it->second += ", " + name;
+      if (it == notes.end()) it = notes.insert(notes.end(), {n, {}});
+      if (std::find(it->second.begin(), it->second.end(), name) == it->second.end()) it->second.push_back(name);
     }
   }
-  for (auto& [text, who] : notes) out << "  note (" << who << "): " << text << "\n";
+  for (auto& [text, who] : notes) {
+    out << "  note (";
+    for (size_t i = 0; i < who.size(); ++i) out << (i ? ", " : "") << who[i];
+    out << "): " << text << "\n";
+  }
   return out.str();
 }
 
@@ -71,6 +75,7 @@ std::string csv_cell(const std::string& s) {
 
 std::string render(const std::vector<Result>& results, Format f, const nlohmann::json& context) {
   if (f == Format::Json) return document_json(context, results).dump(2) + "\n";
+  if (f == Format::Gbench) return gbench_json(context, results).dump(2) + "\n";
   std::ostringstream out;
   if (f == Format::Csv) {
     out << "workload,backend,variant,status,iops,iops_stddev,bw_bytes_per_s,lat_p50_ns,lat_p99_ns,lat_p999_ns,"

@@ -1,0 +1,26 @@
+#!/usr/bin/python3
+"""CPU time (user + system, whole process) per request, per backend."""
+import iobench_results as ir
+
+
+def draw(docs, plt):
+    rs = list(ir.ok_results(docs))
+    if not rs:
+        return None
+    fig, ax = plt.subplots(figsize=(max(7, 0.45 * len(rs)), 4.8))
+    labels = [f"{ir.name(r)}\n{r['workload']['name']}" for _, r in rs]
+    user = [r["summary"]["cpu"]["user_ns"] / max(1, r["summary"]["ops"]) / 1e3 for _, r in rs]
+    sys_ = [r["summary"]["cpu"]["sys_ns"] / max(1, r["summary"]["ops"]) / 1e3 for _, r in rs]
+    xs = range(len(rs))
+    ax.bar(xs, user, label="user")
+    ax.bar(xs, sys_, bottom=user, label="system")
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=6)
+    ax.set_ylabel("CPU µs per request")
+    ax.set_title("CPU cost per request")
+    ax.legend(fontsize=8)
+    return fig
+
+
+if __name__ == "__main__":
+    ir.main(__doc__, draw)

@@ -1,0 +1,77 @@
+"""Shared by the plot scripts: load iobench result files, check them, and
+label charts with the machine they were measured on."""
+import argparse
+import json
+import os
+import sys
+
+SCHEMA_VERSION = 1
+
+
+class BadInput(Exception):
+    pass
+
+
+def load(paths):
+    """Returns [(path, doc)]; raises BadInput naming the file and the problem."""
+    docs = []
+    for path in paths:
+        try:
+            with open(path) as f:
+                doc = json.load(f)
+        except OSError as e:
+            raise BadInput(f"{path}: cannot read: {e.strerror}")
+        except json.JSONDecodeError:
+            raise BadInput(f"{path}: not JSON")
+        if not isinstance(doc, dict) or "results" not in doc or "schema_version" not in doc:
+            raise BadInput(f"{path}: not an iobench result document (no schema_version/results)")
+        if doc["schema_version"] != SCHEMA_VERSION:
+            raise BadInput(f"{path}: schema_version {doc['schema_version']} is not supported "
+                           f"(these scripts read {SCHEMA_VERSION})")
+        docs.append((path, doc))
+    return docs
+
+
+def ok_results(docs):
+    for _, doc in docs:
+        for r in doc["results"]:
+            if r.get("status") == "ok" and "summary" in r:
+                yield doc, r
+
+
+def name(r):
+    return r["backend"] if r["variant"] == "default" else f"{r['backend']}:{r['variant']}"
+
+
+def machine_label(docs):
+    seen = []
+    for _, d in docs:
+        c = d["context"]
+        text = (f"{c.get('hostname', '?')}: {c.get('cpu_model', '?')}, {c.get('nproc', '?')} CPUs, "
+                f"kernel {c.get('kernel', '?').split()[0]}, iobench {c.get('iobench_version', '?')} "
+                f"({c.get('git_sha', '?')})")
+        if text not in seen:
+            seen.append(text)
+    return "\n".join(seen)
+
+
+def main(description, draw):
+    """Common CLI: FILES... -o OUT. `draw(docs, ax_factory)` makes the figure."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("files", nargs="+", help="iobench result JSON files")
+    ap.add_argument("-o", "--output", required=True, help="image to write (.png, or .svg)")
+    a = ap.parse_args()
+    try:
+        docs = load(a.files)
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig = draw(docs, plt)
+        if fig is None:
+            raise BadInput("nothing to plot: no successful results with the data this chart needs")
+        fig.text(0.01, 0.005, machine_label(docs), fontsize=7, color="#555555", va="bottom")
+        fig.tight_layout(rect=(0, 0.06, 1, 1))
+        fig.savefig(a.output, dpi=110, format="svg" if a.output.endswith(".svg") else "png")
+    except BadInput as e:
+        print(f"{os.path.basename(sys.argv[0])}: {e}", file=sys.stderr)
+        sys.exit(2)

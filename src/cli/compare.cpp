@@ -1,0 +1,197 @@
+// iobench compare BASE.json NEW.json: per matched result and metric, the
+// change and a noise-aware verdict; exit 1 when a gated metric got worse.
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "core/errors.h"
+#include "core/stats.h"
+#include "core/units.h"
+#include "report/report.h"
+
+namespace iobench {
+namespace {
+
+using json = nlohmann::json;
+
+struct MetricDef {
+  const char* name;
+  bool higher_is_better;
+  double (*get)(const json& m);
+};
+
+const MetricDef kMetrics[] = {
+    {"iops", true, [](const json& m) { return m.at("iops").get<double>(); }},
+    {"bw", true, [](const json& m) { return m.at("bw_bytes_per_s").get<double>(); }},
+    {"p50", false, [](const json& m) { return m.at("lat_ns").at("percentiles").at("50").get<double>(); }},
+    {"p99", false, [](const json& m) { return m.at("lat_ns").at("percentiles").at("99").get<double>(); }},
+    {"p99.9", false, [](const json& m) { return m.at("lat_ns").at("percentiles").at("99.9").get<double>(); }},
+    {"cpu", false, [](const json& m) { return m.at("cpu").at("per_op_ns").get<double>(); }},
+};
+
+struct CompareArgs {
+  std::string base, next;
+  double threshold = 5.0;
+  double alpha = 0.05;
+  std::string fail_on = "iops,p99";
+  std::string format = "table";
+};
+
+json load_doc(const std::string& path, const char* which) {
+  std::ifstream in(path);
+  if (!in) throw UsageError(std::string(which) + ": cannot open '" + path + "'");
+  json doc;
+  try {
+    doc = json::parse(in);
+  } catch (const json::parse_error&) {
+    throw UsageError(std::string(which) + ": '" + path + "' is not JSON");
+  }
+  if (!doc.is_object() || !doc.contains("schema_version") || !doc.contains("results"))
+    throw UsageError(std::string(which) + ": '" + path + "' is not an iobench result document");
+  if (doc["schema_version"] != kSchemaVersion)
+    throw UsageError(std::string(which) + ": '" + path + "' has schema_version " + doc["schema_version"].dump() +
+                     "; this iobench reads " + std::to_string(kSchemaVersion));
+  return doc;
+}
+
+// What identifies "the same measurement" in two runs. A temporary file's path
+// differs every run, so only a named file's path is part of it.
+std::string key_of(const json& r) {
+  const json& w = r.at("workload");
+  const json& t = r.at("target");
+  std::string target = t.value("kind", "");
+  if (target == "file" && !t.value("temporary", false)) target += ":" + t.value("path", "");
+  std::ostringstream k;
+  k << w.value("name", "") << " / " << w.value("rw", "") << " bs" << w.value("bs_bytes", 0) << " qd"
+    << w.value("qd", 0) << " x" << w.value("jobs", 0) << (w.value("direct", false) ? " direct" : "") << " / "
+    << r.value("backend", "") << ":" << r.value("variant", "") << " / " << target;
+  return k.str();
+}
+
+std::vector<double> samples(const json& r, const MetricDef& m) {
+  std::vector<double> v;
+  for (auto& rep : r.at("repetitions")) v.push_back(m.get(rep));
+  return v;
+}
+
+double mean(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? 0 : s / static_cast<double>(v.size());
+}
+
+int compare(const CompareArgs& a) {
+  json base = load_doc(a.base, "BASE"), next = load_doc(a.next, "NEW");
+  std::vector<std::string> gated;
+  {
+    std::stringstream ss(a.fail_on);
+    for (std::string m; std::getline(ss, m, ',');) {
+      bool known = false;
+      for (auto& d : kMetrics) known |= m == d.name;
+      if (!known) throw UsageError("--fail-on: unknown metric '" + m + "' (accepted: iops, bw, p50, p99, p99.9, cpu)");
+      gated.push_back(m);
+    }
+  }
+  json out = {{"base", a.base}, {"new", a.next}, {"threshold_percent", a.threshold}, {"alpha", a.alpha},
+              {"test", "Mann-Whitney U, two-sided, over repetitions"}, {"warnings", json::array()},
+              {"pairs", json::array()}, {"only_in_base", json::array()}, {"only_in_new", json::array()}};
+  for (const char* f : {"hostname", "cpu_model", "kernel", "nproc"})
+    if (base["context"].value(f, json()) != next["context"].value(f, json()))
+      out["warnings"].push_back(std::string("the runs differ in ") + f + ": " + base["context"].value(f, json()).dump() +
+                                " vs " + next["context"].value(f, json()).dump());
+
+  std::vector<std::pair<std::string, const json*>> b_ok, n_ok;
+  for (auto& r : base["results"])
+    if (r.value("status", "") == "ok") b_ok.emplace_back(key_of(r), &r);
+  for (auto& r : next["results"])
+    if (r.value("status", "") == "ok") n_ok.emplace_back(key_of(r), &r);
+  bool regression = false;
+  for (auto& [key, br] : b_ok) {
+    auto it = std::find_if(n_ok.begin(), n_ok.end(), [&](auto& e) { return e.first == key; });
+    if (it == n_ok.end()) {
+      out["only_in_base"].push_back(key);
+      continue;
+    }
+    const json& nr = *it->second;
+    json pair = {{"key", key}, {"metrics", json::array()}};
+    for (auto& d : kMetrics) {
+      auto bs = samples(*br, d), ns = samples(nr, d);
+      double bm = mean(bs), nm = mean(ns);
+      double change = bm != 0 ? 100.0 * (nm - bm) / bm : 0.0;
+      double p = mann_whitney_p(bs, ns);
+      bool testable = mann_whitney_min_p(bs.size(), ns.size()) <= a.alpha;
+      bool beyond = std::abs(change) >= a.threshold;
+      bool improved = d.higher_is_better ? change > 0 : change < 0;
+      std::string verdict = "same";
+      if (beyond && (!testable || p < a.alpha)) verdict = improved ? "better" : "worse";
+      bool gate = std::find(gated.begin(), gated.end(), d.name) != gated.end();
+      if (gate && verdict == "worse") regression = true;
+      pair["metrics"].push_back({{"metric", d.name}, {"base", bm}, {"new", nm}, {"change_percent", change},
+                                 {"p_value", p}, {"tested", testable}, {"verdict", verdict}, {"gated", gate}});
+    }
+    out["pairs"].push_back(pair);
+  }
+  for (auto& [key, nr] : n_ok)
+    if (std::none_of(b_ok.begin(), b_ok.end(), [&](auto& e) { return e.first == key; })) out["only_in_new"].push_back(key);
+  out["regression"] = regression;
+
+  for (auto& w : out["warnings"]) std::fprintf(stderr, "iobench compare: warning: %s\n", w.get<std::string>().c_str());
+  if (a.format == "json") {
+    std::printf("%s\n", out.dump(2).c_str());
+    return regression ? 1 : 0;
+  }
+  const bool md = a.format == "markdown";
+  auto fmt_value = [](const std::string& metric, double v) {
+    if (metric == "iops") return format_count(v);
+    if (metric == "bw") return format_count(v) + "B/s";
+    return format_duration(static_cast<uint64_t>(v));
+  };
+  if (md) std::printf("| result | metric | base | new | change | p | verdict |\n|---|---|---:|---:|---:|---:|---|\n");
+  for (auto& pair : out["pairs"]) {
+    if (!md) std::printf("%s\n", pair["key"].get<std::string>().c_str());
+    for (auto& m : pair["metrics"]) {
+      std::string metric = m["metric"];
+      std::string verdict = m["verdict"];
+      if (m["gated"].get<bool>() && verdict == "worse") verdict = md ? "**worse**" : "WORSE";
+      char p[16];
+      if (m["tested"].get<bool>()) std::snprintf(p, sizeof p, "%.3f", m["p_value"].get<double>());
+      else std::snprintf(p, sizeof p, "n/a");
+      if (md)
+        std::printf("| %s | %s | %s | %s | %+.1f%% | %s | %s |\n", pair["key"].get<std::string>().c_str(), metric.c_str(),
+                    fmt_value(metric, m["base"]).c_str(), fmt_value(metric, m["new"]).c_str(),
+                    m["change_percent"].get<double>(), p, verdict.c_str());
+      else
+        std::printf("  %-6s %12s -> %-12s %+7.1f%%  p=%-6s %s\n", metric.c_str(), fmt_value(metric, m["base"]).c_str(),
+                    fmt_value(metric, m["new"]).c_str(), m["change_percent"].get<double>(), p, verdict.c_str());
+    }
+  }
+  for (const char* side : {"only_in_base", "only_in_new"})
+    for (auto& k : out[side]) std::printf("%s%s: %s\n", md ? "\n- " : "", side, k.get<std::string>().c_str());
+  std::printf("%s%s (threshold %.1f%%, alpha %.3g, gated: %s; p = n/a: too few repetitions for the U test, "
+              "threshold alone decides)\n",
+              md ? "\n" : "", regression ? "REGRESSION" : "no regression", a.threshold, a.alpha, a.fail_on.c_str());
+  return regression ? 1 : 0;
+}
+
+}  // namespace
+
+Command add_compare_command(CLI::App& app) {
+  auto args = std::make_shared<CompareArgs>();
+  CLI::App* sub = app.add_subcommand("compare", "compare two result files; exit 1 on a significant regression");
+  sub->add_option("BASE", args->base, "baseline result (JSON)")->required();
+  sub->add_option("NEW", args->next, "new result (JSON)")->required();
+  sub->add_option("--threshold", args->threshold, "percent change below which nothing is a regression (default 5)")
+      ->check(CLI::Range(0.0, 1000.0));
+  sub->add_option("--alpha", args->alpha, "significance level of the U test (default 0.05)")->check(CLI::Range(1e-6, 0.5));
+  sub->add_option("--fail-on", args->fail_on, "gated metrics: iops, bw, p50, p99, p99.9, cpu (default iops,p99)");
+  sub->add_option("--format", args->format, "table, markdown or json")
+      ->check(CLI::IsMember({"table", "markdown", "json"}));
+  return {sub, [args] { return compare(*args); }};
+}
+
+}  // namespace iobench
