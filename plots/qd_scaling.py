@@ -5,10 +5,14 @@ import iobench_results as ir
 
 
 def draw(docs, plt):
+    # One line per backend and workload-apart-from-qd, so points of different
+    # workloads never join up.
     series = {}
     for _, r in ir.ok_results(docs):
-        series.setdefault(ir.name(r), []).append((r["workload"]["qd"], r["summary"]["iops"],
-                                                  r["summary"]["lat_ns"]["percentiles"]["99"] / 1e3))
+        w = r["workload"]
+        shape = f"{w['rw']} {w['bs_bytes'] // 1024}k x{w['jobs']}{' direct' if w['direct'] else ''} {r['target']['kind']}"
+        series.setdefault(f"{ir.name(r)} ({shape})", []).append(
+            (w["qd"], r["summary"]["iops"], r["summary"]["lat_ns"]["percentiles"]["99"] / 1e3))
     series = {k: sorted(v) for k, v in series.items() if len({p[0] for p in v}) > 1}
     if not series:
         raise ir.BadInput("no backend was run at more than one qd: use a qd sweep (workloads/qd-scaling.json)")

@@ -182,6 +182,93 @@ class CliTest(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn("multiple of 4k", p.stderr)
 
+    def run_doc(self, path, *args):
+        p = run("run", "-q", "-o", path, *args)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(path) as f:
+            return json.load(f)
+
+    def test_sweep_runs_the_product_in_a_stable_order(self):
+        doc = self.run_doc(self.out, "--backend", "null,sync", "--qd", "1,4", "--bs", "4k,8k", "--ops", "50")
+        jsonschema.validate(doc, SCHEMA)
+        got = [(r["workload"]["bs_bytes"], r["workload"]["qd"], r["backend"]) for r in doc["results"]]
+        self.assertEqual(got, [(bs, qd, b) for bs in (4096, 8192) for qd in (1, 4) for b in ("null", "sync")])
+        wl = os.path.join(self.dir.name, "sweep.json")
+        with open(wl, "w") as f:
+            json.dump({"name": "s", "qd": [2, 1], "jobs": [1, 2], "ops": 20, "backends": ["null"]}, f)
+        doc = self.run_doc(self.out, "-w", wl)
+        self.assertEqual([(r["workload"]["qd"], r["workload"]["jobs"]) for r in doc["results"]],
+                         [(2, 1), (2, 2), (1, 1), (1, 2)])
+        self.assertEqual(doc["results"][0]["workload"]["name"], "s qd=2 jobs=1")
+
+    def test_compare_verdicts_and_exit_codes(self):
+        base = os.path.join(self.dir.name, "base.json")
+        doc = self.run_doc(base, "--backend", "null,sync", "--ops", "3000", "--repeat", "5")
+        p = run("compare", base, base)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("no regression", p.stdout)
+        # A clear regression: 30% fewer IOPS in every repetition of sync.
+        worse = json.loads(json.dumps(doc))
+        for r in worse["results"]:
+            if r["backend"] == "sync":
+                for rep in r["repetitions"]:
+                    rep["iops"] *= 0.7
+        worse["results"].append(json.loads(json.dumps(doc["results"][0])) | {"variant": "extra"})
+        worse["context"]["hostname"] = "elsewhere"
+        new = os.path.join(self.dir.name, "new.json")
+        with open(new, "w") as f:
+            json.dump(worse, f)
+        p = run("compare", base, new)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("REGRESSION", p.stdout)
+        self.assertIn("WORSE", p.stdout)
+        self.assertIn("only_in_new", p.stdout)
+        self.assertIn("differ in hostname", p.stderr)
+        p = run("compare", base, new, "--format", "json")
+        out = json.loads(p.stdout)
+        sync = [x for x in out["pairs"] if "sync:default" in x["key"]][0]
+        iops = [m for m in sync["metrics"] if m["metric"] == "iops"][0]
+        self.assertEqual(iops["verdict"], "worse")
+        self.assertLess(iops["p_value"], 0.05)
+        self.assertAlmostEqual(iops["change_percent"], -30, delta=0.5)
+        # Not gated on iops: no failure.
+        self.assertEqual(run("compare", base, new, "--fail-on", "p50").returncode, 0)
+        # The threshold protects small changes.
+        self.assertEqual(run("compare", base, new, "--threshold", "40").returncode, 0)
+        p = run("compare", base, new, "--format", "markdown")
+        self.assertIn("| result | metric |", p.stdout)
+        self.assertIn("**worse**", p.stdout)
+
+    def test_compare_bad_input_exits_2(self):
+        other = os.path.join(self.dir.name, "other.json")
+        with open(other, "w") as f:
+            json.dump({"a": 1}, f)
+        for args, needle in [((other, other), "not an iobench result"), (("/nonexistent", other), "cannot open"),
+                             ((other,), "NEW")]:
+            p = run("compare", *args)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn(needle, p.stderr)
+        base = os.path.join(self.dir.name, "b.json")
+        self.run_doc(base, "--backend", "null", "--ops", "10")
+        p = run("compare", base, base, "--fail-on", "speed")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--fail-on", p.stderr)
+
+    def test_gbench_output_is_read_by_google_benchmark_compare(self):
+        files = []
+        for i in range(2):
+            path = os.path.join(self.dir.name, f"g{i}.json")
+            p = run("run", "--backend", "null,sync", "--ops", "500", "--repeat", "3", "--format", "gbench", "-q")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(path, "w") as f:
+                f.write(p.stdout)
+            files.append(path)
+        compare_py = "/usr/share/benchmark/compare.py"
+        p = subprocess.run(["/usr/bin/python3", compare_py, "benchmarks", *files], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("null:default", p.stdout)
+        self.assertIn("sync:default", p.stdout)
+
     def test_list(self):
         p = run("list")
         self.assertEqual(p.returncode, 0)

@@ -106,7 +106,9 @@ json result_json(const Result& r, bool histogram) {
             {"reason", r.reason},
             {"notes", r.notes},
             {"repetitions", json::array()}};
-  for (auto& m : r.repetitions) j["repetitions"].push_back(metrics_json(m, histogram));
+  // Buckets only in the summary: the merged histogram is what a CDF plots,
+  // and per-repetition copies would multiply the file's size.
+  for (auto& m : r.repetitions) j["repetitions"].push_back(metrics_json(m));
   if (!r.repetitions.empty()) {
     j["summary"] = metrics_json(r.summary, histogram);
     json spread = json::object();
