@@ -1,13 +1,30 @@
 // iobench: identical workloads across the Linux I/O models.
 #include <cstdio>
 
+#include <cstring>
+
 #include "cli/commands.h"
 #include "core/errors.h"
+#include "micro/micro.h"
 
 int main(int argc, char** argv) {
+  // micro hands its flags to Google Benchmark (--benchmark_filter=...), which
+  // CLI11 would reject; it is dispatched before parsing.
+  if (argc > 1 && std::strcmp(argv[1], "micro") == 0) {
+    for (int i = 2; i < argc; ++i)
+      if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+        std::printf("iobench micro: the cost of each I/O primitive (Google Benchmark)\n"
+                    "  -o FILE                 write the JSON report to FILE\n"
+                    "  --benchmark_filter=RE   run only matching benchmarks (and every other --benchmark_* flag)\n"
+                    "  --benchmark_list_tests  list them\n");
+        return 0;
+      }
+    return iobench::run_micro(argc - 1, argv + 1);
+  }
   CLI::App app{"iobench: run identical workloads across the Linux I/O models and compare what each costs"};
   app.require_subcommand(1);
   app.set_version_flag("--version", IOBENCH_VERSION);
+  app.footer("iobench micro [-o FILE] [--benchmark_*]: per-primitive costs (Google Benchmark)");
   const iobench::Command commands[] = {iobench::add_run_command(app, argc, argv), iobench::add_list_command(app),
                                        iobench::add_compare_command(app)};
   try {
