@@ -6,6 +6,7 @@
 
 #include "backends/backend.h"
 #include "cli/commands.h"
+#include "targets/target.h"
 
 namespace iobench {
 namespace {
@@ -19,6 +20,10 @@ struct TargetInfo {
 const TargetInfo kTargets[] = {
     {"file:PATH", "a regular file or block device (default: a temporary file in $TMPDIR or /var/tmp)",
      [] { return std::string(); }},
+    {"emu", "user-space emulation of the test device (pipes + an emulator thread; --emu-latency)",
+     [] { return std::string(); }},
+    {"driver", "the bundled kernel module's /dev/iobench (--dev-latency, --dev-qdepth, --dev-fail-every)",
+     driver_unavailable},
 };
 
 int list(bool as_json) {

@@ -176,7 +176,7 @@ const std::vector<std::pair<std::string_view, Setter>>& setters() {
          s.backends = out;
        }},
       {"target", [](WorkloadSpec& s, const json& v, const std::string& w) {
-         s.target = as_string(v, w, "file:PATH or emu (or an empty string for a temporary file)");
+         s.target = as_string(v, w, "file:PATH, emu or driver[:/dev/iobench] (or an empty string for a temporary file)");
        }},
       {"verify", [](WorkloadSpec& s, const json& v, const std::string& w) { s.verify = as_bool(v, w); }},
       {"on_error", [](WorkloadSpec& s, const json& v, const std::string& w) {
@@ -198,6 +198,12 @@ const std::vector<std::pair<std::string_view, Setter>>& setters() {
          s.emu_fail_every = as_uint(v, w, 0, UINT64_MAX / 2);
          s.emu_set = true;
        }},
+      {"dev_latency", [](WorkloadSpec& s, const json& v, const std::string& w) {
+         s.dev_latency_ns = as_duration(v, w, true);
+         if (*s.dev_latency_ns > 10'000'000'000ull) bad(w, "a duration up to 10s (the driver's cap)", v);
+       }},
+      {"dev_qdepth", [](WorkloadSpec& s, const json& v, const std::string& w) { s.dev_qdepth = as_uint(v, w, 1, 4096); }},
+      {"dev_fail_every", [](WorkloadSpec& s, const json& v, const std::string& w) { s.dev_fail_every = as_uint(v, w, 0, UINT64_MAX / 2); }},
       {"sqpoll_idle", [](WorkloadSpec& s, const json& v, const std::string& w) {
          uint64_t ns = as_duration(v, w, false);
          if (ns < 1'000'000 || ns > 60'000'000'000ull) bad(w, "a duration from 1ms to 60s", v);
@@ -263,6 +269,9 @@ void validate(const WorkloadSpec& s) {
     throw UsageError("--bs: --verify checks 512-byte sectors, so bs must be a multiple of 512, got " + std::to_string(s.bs));
   if (s.size < s.bs)
     throw UsageError("--size: must be at least bs (" + format_size(s.bs) + "), got " + format_size(s.size));
+  bool driver = s.target == "driver" || s.target.starts_with("driver:");
+  if ((s.dev_latency_ns || s.dev_qdepth || s.dev_fail_every) && !driver)
+    throw UsageError("--dev-latency/--dev-qdepth/--dev-fail-every: only apply to --target driver");
   if (s.emu_set && s.target != "emu")
     throw UsageError("--emu-latency/--emu-bandwidth/--emu-fail-every: only apply to --target emu");
   if (s.fsync_every && !s.writes())

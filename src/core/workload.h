@@ -3,6 +3,7 @@
 // command-line flags through the same per-field parser, so both accept the
 // same spellings and reject bad values with the same message.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,8 @@ struct WorkloadSpec {
   uint64_t emu_bandwidth = 0;      // bytes/s; 0 = infinite
   uint64_t emu_fail_every = 0;     // every Nth request fails; 0 = never
   bool emu_set = false;            // an emu_* field was given
+  // The driver target's module parameters to set before the run (root).
+  std::optional<uint64_t> dev_latency_ns, dev_qdepth, dev_fail_every;
   // Sweeps: a list for bs, qd or jobs runs the product, bs outermost.
   std::vector<uint64_t> bs_sweep;
   std::vector<unsigned> qd_sweep, jobs_sweep;

@@ -189,7 +189,9 @@ std::unique_ptr<Target> make_target(const WorkloadSpec& spec) {
   }
   if (t.starts_with("file:") && t.size() > 5) return std::make_unique<FileTarget>(t.substr(5), false, spec);
   if (t == "emu") return make_emu_target(spec);
-  throw UsageError("--target: expected file:PATH or emu, or nothing for a temporary file; got '" + t + "'");
+  if (t == "driver" || (t.starts_with("driver:") && t.size() > 7)) return make_driver_target(spec);
+  throw UsageError("--target: expected file:PATH, emu or driver[:/dev/iobench], or nothing for a temporary file; got '" +
+                   t + "'");
 }
 
 }  // namespace iobench

@@ -58,6 +58,9 @@ class Target {
 // create. Throws UsageError for a bad spelling, RuntimeError when refused.
 std::unique_ptr<Target> make_target(const WorkloadSpec& spec);
 std::unique_ptr<Target> make_emu_target(const WorkloadSpec& spec);
+std::unique_ptr<Target> make_driver_target(const WorkloadSpec& spec);
+// Why the driver target cannot be used here, or "" when /dev/iobench exists.
+std::string driver_unavailable();
 
 // The directory for temporary files: $TMPDIR, else /var/tmp (disk-backed on
 // most systems, unlike a tmpfs /tmp that refuses O_DIRECT).

@@ -1,0 +1,64 @@
+#!/bin/sh
+# The driver test suite, run as /init's payload inside the VM (busybox sh).
+# Everything the host needs comes back on the console between sentinels:
+#   @@IOBENCH-STEP name rc@@            a step's exit code
+#   @@IOBENCH-FILE name@@ ... @@IOBENCH-EOF@@   a result document
+# The host (scripts/vm_check.py) decides pass or fail.
+LAT=200000
+step() { name=$1; shift; "$@"; echo "@@IOBENCH-STEP $name $?@@"; }
+emit() { echo "@@IOBENCH-FILE $1@@"; cat "/tmp/$1"; echo; echo "@@IOBENCH-EOF@@"; }
+param() { cat /sys/module/iobench/parameters/$1; }
+stat_() { cat /sys/class/misc/iobench/$1; }
+
+step insmod insmod /iobench.ko latency_ns=$LAT qdepth=64
+echo "@@IOBENCH-INFO latency_ns=$(param latency_ns) qdepth=$(param qdepth) kernel=$(uname -r)@@"
+
+# Every backend and variant, qd 1 and 16, reads and writes, with --verify.
+for qd in 1 16; do
+  for rw in read write; do
+    f=all-$rw-qd$qd.json
+    step "$f" iobench run --target driver --backend 'all:*' --rw $rw --qd $qd --verify \
+         --runtime 300ms --ramp 50ms -q -o /tmp/$f
+    emit $f
+  done
+done
+
+# Injected failures are counted and the run goes on.
+echo 100 > /sys/module/iobench/parameters/fail_every
+step fail.json iobench run --target driver --backend sync,poll:epoll,sigio,libaio,io_uring --rw read --qd 8 \
+     --runtime 500ms -q -o /tmp/fail.json
+emit fail.json
+echo 0 > /sys/module/iobench/parameters/fail_every
+
+# Many concurrent opens: 2 jobs x 400 channels.
+step many.json iobench run --target driver --backend poll:epoll --qd 400 --jobs 2 --rw read --runtime 500ms \
+     -q -o /tmp/many.json
+emit many.json
+echo "@@IOBENCH-INFO open_channels_after=$(stat_ open_channels)@@"
+
+# qdepth cannot change while the device is open; rmmod is refused while open.
+exec 3</dev/iobench
+echo 8 > /sys/module/iobench/parameters/qdepth 2>/dev/null; echo "@@IOBENCH-STEP qdepth-while-open $?@@"
+rmmod iobench 2>/dev/null; echo "@@IOBENCH-STEP rmmod-while-open $?@@"
+exec 3<&-
+step qdepth-closed sh -c 'echo 32 > /sys/module/iobench/parameters/qdepth'
+
+# A process killed with requests in flight: completions still land, then rmmod is clean.
+echo 1000000000 > /sys/module/iobench/parameters/latency_ns
+iobench run --target driver --backend io_uring --qd 32 --rw read --runtime 30s -q &
+p1=$!
+iobench run --target driver --backend libaio --qd 32 --rw read --runtime 30s -q &
+p2=$!
+sleep 2
+echo "@@IOBENCH-INFO inflight_before_kill=$(stat_ inflight)@@"
+kill -9 $p1 $p2
+wait $p1 $p2 2>/dev/null
+n=0
+while ! rmmod iobench 2>/dev/null; do
+  n=$((n + 1)); [ $n -gt 40 ] && break; sleep 0.5
+done
+echo "@@IOBENCH-STEP rmmod-after-kill $([ -e /sys/module/iobench ] && echo 1 || echo 0)@@"
+echo "@@IOBENCH-DMESG-BEGIN@@"
+dmesg
+echo "@@IOBENCH-DMESG-END@@"
+echo "@@IOBENCH-DONE@@"

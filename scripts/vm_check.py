@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""Checks what the driver test VM printed (scripts/vm-test): every step's exit
+code, every result document (schema, errors, device latency, SIGIO counts),
+and the kernel log (no oops, BUG or WARNING). Saves the documents to --out.
+Exit 0 pass, 1 fail."""
+import argparse
+import json
+import os
+import re
+import sys
+
+import jsonschema
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ASYNC = {"io_uring", "libaio"}  # completed by the driver's hrtimer a full service time after submission
+KERNEL_TROUBLE = re.compile(r"Oops|BUG:|WARNING:|Call Trace|general protection|Kernel panic|refcount_t")
+
+
+class Checker:
+    def __init__(self, kernel):
+        self.kernel = kernel
+        self.failures = []
+        self.passed = 0
+
+    def check(self, ok, what):
+        if ok:
+            self.passed += 1
+        else:
+            self.failures.append(what)
+            print(f"FAIL [{self.kernel}] {what}", file=sys.stderr)
+
+
+def parse(text):
+    steps = dict(re.findall(r"@@IOBENCH-STEP (\S+) (-?\d+)@@", text))
+    info = dict(re.findall(r"@@IOBENCH-INFO[^@]*?(\w+)=(\S+?)@@", text))
+    for line in re.findall(r"@@IOBENCH-INFO ([^@]*)@@", text):
+        for kv in line.split():
+            if "=" in kv:
+                k, v = kv.split("=", 1)
+                info[k] = v
+    files = {m.group(1): m.group(2) for m in re.finditer(r"@@IOBENCH-FILE (\S+)@@\r?\n(.*?)@@IOBENCH-EOF@@", text, re.S)}
+    dmesg = re.search(r"@@IOBENCH-DMESG-BEGIN@@(.*?)@@IOBENCH-DMESG-END@@", text, re.S)
+    return steps, info, files, dmesg.group(1) if dmesg else None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("console")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--kernel", default="?")
+    a = ap.parse_args()
+    text = open(a.console, errors="replace").read()
+    c = Checker(a.kernel)
+    steps, info, files, dmesg = parse(text)
+    schema = json.load(open(os.path.join(ROOT, "docs", "result.schema.json")))
+    os.makedirs(a.out, exist_ok=True)
+
+    c.check("@@IOBENCH-DONE@@" in text, "the suite ran to the end")
+    c.check(not KERNEL_TROUBLE.search(text), "no oops/BUG/WARNING in the console log")
+    c.check(dmesg is not None and not KERNEL_TROUBLE.search(dmesg or ""), "dmesg is clean")
+    latency = int(info.get("latency_ns", 0))
+    c.check(latency == 200000, f"module loaded with latency_ns=200000 (got {latency})")
+    for name in ("insmod", "qdepth-closed"):
+        c.check(steps.get(name) == "0", f"step {name} succeeded")
+    c.check(steps.get("qdepth-while-open") not in (None, "0"), "qdepth change refused while open")
+    c.check(steps.get("rmmod-while-open") not in (None, "0"), "rmmod refused while open")
+    c.check(steps.get("rmmod-after-kill") == "0", "rmmod succeeded after killing processes with requests in flight")
+    c.check(int(info.get("inflight_before_kill", 0)) > 0, "requests were in flight when the processes were killed")
+    c.check(info.get("open_channels_after") == "0", "every channel closed after the many-opens run")
+
+    for name, body in files.items():
+        with open(os.path.join(a.out, name), "w") as f:
+            f.write(body)
+        c.check(steps.get(name) == "0", f"{name}: iobench exited 0 (got {steps.get(name)})")
+        try:
+            doc = json.loads(body)
+            jsonschema.validate(doc, schema)
+        except (json.JSONDecodeError, jsonschema.ValidationError) as e:
+            c.check(False, f"{name}: a valid result document ({str(e)[:200]})")
+            continue
+        for r in doc["results"]:
+            who = f"{name} {r['backend']}:{r['variant']} qd{r['workload']['qd']}"
+            if r["status"] == "skipped":
+                c.check(bool(r["reason"]), f"{who}: skipped with a reason")
+                continue
+            c.check(r["status"] == "ok", f"{who}: status ok ({r['status']}: {r['reason']})")
+            if r["status"] != "ok":
+                continue
+            s = r["summary"]
+            c.check(r["target"]["latency_ns"] == latency, f"{who}: the result records the device latency")
+            c.check(s["ops"] > 0, f"{who}: did some I/O")
+            if name == "fail.json":
+                rate = s["errors"] / max(1, s["ops"])
+                c.check(0.003 < rate < 0.03, f"{who}: ~1% injected errors counted (got {s['errors']}/{s['ops']})")
+                continue
+            if r["backend"] == "null":
+                continue
+            c.check(s["errors"] == 0, f"{who}: no errors ({s['errors']}: {r['reason']})")
+            c.check(s["bytes"] == s["ops"] * r["workload"]["bs_bytes"], f"{who}: bytes = ops x bs")
+            p50 = s["lat_ns"]["percentiles"]["50"]
+            c.check(p50 >= latency, f"{who}: p50 {p50} >= device latency {latency}")
+            if r["backend"] in ASYNC:
+                c.check(s["lat_ns"]["min"] >= latency, f"{who}: min {s['lat_ns']['min']} >= device latency")
+            if r["backend"] == "sigio":
+                qd = r["workload"]["qd"] * r["workload"]["jobs"]
+                sig = s["counters"]["signals"]
+                c.check(s["ops"] - qd <= sig <= s["ops"] + 3 * qd,
+                        f"{who}: one SIGIO per completion (signals {sig}, ops {s['ops']})")
+    c.check(len(files) == 6, f"all 6 result documents came back (got {len(files)})")
+    print(f"vm-check [{a.kernel}]: {c.passed} passed, {len(c.failures)} failed")
+    sys.exit(1 if c.failures else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+// Target driver[:/dev/iobench]: the bundled kernel module (module/iobench.c).
+// Every result records the device parameters it ran against; --dev-* set them.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+
+#include "core/errors.h"
+#include "targets/target.h"
+
+namespace iobench {
+namespace {
+
+constexpr const char* kParams = "/sys/module/iobench/parameters/";
+constexpr const char* kStats = "/sys/class/misc/iobench/";
+
+std::string read_sys(const std::string& path) {
+  std::ifstream in(path);
+  std::string v;
+  in >> v;
+  return v;
+}
+
+uint64_t read_u64(const std::string& path) {
+  std::string v = read_sys(path);
+  return v.empty() ? 0 : std::strtoull(v.c_str(), nullptr, 10);
+}
+
+void write_param(const char* name, uint64_t value, const char* flag) {
+  std::string path = std::string(kParams) + name;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  std::string v = std::to_string(value);
+  if (fd < 0 || ::write(fd, v.data(), v.size()) < 0) {
+    int e = errno;
+    if (fd >= 0) ::close(fd);
+    throw RuntimeError(std::string(flag) + ": cannot set " + path + " to " + v + ": " + errno_text(e) +
+                       (e == EBUSY ? " (the device is open; qdepth changes only while it is closed)"
+                        : e == EACCES || e == EPERM ? " (needs root)" : ""));
+  }
+  ::close(fd);
+}
+
+class DriverTarget final : public Target {
+ public:
+  DriverTarget(std::string path, const WorkloadSpec& s) : path_(std::move(path)) {
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) != 0 || !S_ISCHR(st.st_mode))
+      throw RuntimeError("--target driver: " + path_ + " is missing: " + driver_unavailable());
+    if (s.dev_latency_ns) write_param("latency_ns", *s.dev_latency_ns, "--dev-latency");
+    if (s.dev_qdepth) write_param("qdepth", *s.dev_qdepth, "--dev-qdepth");
+    if (s.dev_fail_every) write_param("fail_every", *s.dev_fail_every, "--dev-fail-every");
+    if (s.direct) throw UsageError("--direct: does not apply to the driver target (it has no page cache)");
+  }
+
+  TargetKind kind() const override { return TargetKind::Driver; }
+  bool regular_file() const override { return false; }
+  bool direct() const override { return false; }
+  uint64_t data_seed() const override { return 0; }
+  const char* short_read_hint() const override { return " (driver: unexpected short read)"; }
+
+  Fd open(int flags) const override {
+    int fd = ::open(path_.c_str(), O_RDWR | O_CLOEXEC | flags);
+    if (fd < 0) throw RuntimeError("cannot open " + path_ + ": " + errno_text(errno));
+    return Fd(fd);
+  }
+
+  nlohmann::json describe() const override {
+    std::string p = kParams, s = kStats;
+    return {{"kind", "driver"},
+            {"path", path_},
+            {"latency_ns", read_u64(p + "latency_ns")},
+            {"bandwidth_bytes_per_s", read_u64(p + "bandwidth")},
+            {"qdepth", read_u64(p + "qdepth")},
+            {"fail_every", read_u64(p + "fail_every")},
+            {"requests", read_u64(s + "requests")},
+            {"signals", read_u64(s + "signals")},
+            {"errors_injected", read_u64(s + "errors_injected")},
+            {"write_mismatches", read_u64(s + "write_mismatches")},
+            {"max_inflight", read_u64(s + "max_inflight")}};
+  }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
+std::string driver_unavailable() {
+  if (::access("/dev/iobench", F_OK) == 0) return "";
+  if (::access("/sys/module/iobench", F_OK) == 0) return "the iobench module is loaded but /dev/iobench is missing";
+  return "the iobench module is not loaded: load it with scripts/driver-load (root), or dkms install "
+         "module/ (docs/driver.md)";
+}
+
+std::unique_ptr<Target> make_driver_target(const WorkloadSpec& spec) {
+  std::string path = spec.target == "driver" ? "/dev/iobench" : spec.target.substr(7);
+  return std::make_unique<DriverTarget>(path, spec);
+}
+
+}  // namespace iobench
