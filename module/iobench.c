@@ -383,10 +383,13 @@ static ssize_t iob_write_iter(struct kiocb *iocb, struct iov_iter *from)
 static __poll_t iob_poll(struct file *file, poll_table *wait)
 {
 	struct iob_chan *c = file->private_data;
-	ktime_t now = ktime_get();
 	__poll_t mask = 0;
+	ktime_t now;
 
+	/* Register first, then look at the clock: a timer that fires in between
+	 * either wakes us or is already visible in `now` (never a lost wakeup). */
 	poll_wait(file, &c->wq, wait);
+	now = ktime_get();
 	if (ktime_compare(now, READ_ONCE(c->read_ready)) >= 0)
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (ktime_compare(now, READ_ONCE(c->write_free)) >= 0)

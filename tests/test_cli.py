@@ -112,6 +112,7 @@ class CliTest(unittest.TestCase):
             (["--backend", "io_uring:warp"], "accepted: default, batch, sqpoll, fixed, iopoll"),
             (["--backend", "libaio", "--sqpoll-idle", "5ms"], "--sqpoll-idle: only applies to io_uring:sqpoll"),
             (["--backend", "sync", "--posixaio-fds", "4"], "--posixaio-fds: only applies to posixaio"),
+            (["--dev-latency", "1ms"], "only apply to --target driver"),
         ]
         for args, needle in bad:
             with self.subTest(args=args):
@@ -268,6 +269,18 @@ class CliTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("null:default", p.stdout)
         self.assertIn("sync:default", p.stdout)
+
+    def test_driver_target_explains_how_to_load_the_module(self):
+        if os.path.exists("/dev/iobench"):
+            self.skipTest("the module is loaded here")
+        p = run("run", "--target", "driver", "--ops", "10", "-o", self.out)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("scripts/driver-load", p.stderr)
+        self.assertFalse(os.path.exists(self.out))
+        doc = json.loads(run("list", "--json").stdout)
+        driver = [t for t in doc["targets"] if t["name"] == "driver"][0]
+        self.assertFalse(driver["available"])
+        self.assertIn("not loaded", driver["reason"])
 
     def test_list(self):
         p = run("list")
