@@ -5,6 +5,8 @@
 #   @@IOBENCH-FILE name@@ ... @@IOBENCH-EOF@@   a result document
 # The host (scripts/vm_check.py) decides pass or fail.
 LAT=200000
+# A hang must show up as a failed step (exit 143), not as the VM's timeout.
+iob() { timeout 180 iobench "$@"; }
 step() { name=$1; shift; "$@"; echo "@@IOBENCH-STEP $name $?@@"; }
 emit() { echo "@@IOBENCH-FILE $1@@"; cat "/tmp/$1"; echo; echo "@@IOBENCH-EOF@@"; }
 param() { cat /sys/module/iobench/parameters/$1; }
@@ -17,7 +19,7 @@ echo "@@IOBENCH-INFO latency_ns=$(param latency_ns) qdepth=$(param qdepth) kerne
 for qd in 1 16; do
   for rw in read write; do
     f=all-$rw-qd$qd.json
-    step "$f" iobench run --target driver --backend 'all:*' --rw $rw --qd $qd --verify \
+    step "$f" iob run --target driver --backend 'all:*' --rw $rw --qd $qd --verify \
          --runtime 300ms --ramp 50ms -q -o /tmp/$f
     emit $f
   done
@@ -25,13 +27,13 @@ done
 
 # Injected failures are counted and the run goes on.
 echo 100 > /sys/module/iobench/parameters/fail_every
-step fail.json iobench run --target driver --backend sync,poll:epoll,sigio,libaio,io_uring --rw read --qd 8 \
+step fail.json iob run --target driver --backend sync,poll:epoll,sigio,libaio,io_uring --rw read --qd 8 \
      --runtime 500ms -q -o /tmp/fail.json
 emit fail.json
 echo 0 > /sys/module/iobench/parameters/fail_every
 
 # Many concurrent opens: 2 jobs x 400 channels.
-step many.json iobench run --target driver --backend poll:epoll --qd 400 --jobs 2 --rw read --runtime 500ms \
+step many.json iob run --target driver --backend poll:epoll --qd 400 --jobs 2 --rw read --runtime 500ms \
      -q -o /tmp/many.json
 emit many.json
 echo "@@IOBENCH-INFO open_channels_after=$(stat_ open_channels)@@"

@@ -282,6 +282,21 @@ class CliTest(unittest.TestCase):
         self.assertFalse(driver["available"])
         self.assertIn("not loaded", driver["reason"])
 
+    def test_direct_on_tmpfs_suggests_buffered(self):
+        if not os.path.isdir("/dev/shm"):
+            self.skipTest("no /dev/shm")
+        path = tempfile.mktemp(prefix="iobench-", dir="/dev/shm")
+        try:
+            p = run("run", "--backend", "sync", "--direct", "--ops", "10", "--target", "file:" + path,
+                    "-o", self.out)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn("refuses O_DIRECT", p.stderr)
+            self.assertIn("--buffered", p.stderr)
+            self.assertFalse(os.path.exists(self.out))
+        finally:
+            if os.path.exists(path):
+                os.remove(path)
+
     def test_list(self):
         p = run("list")
         self.assertEqual(p.returncode, 0)

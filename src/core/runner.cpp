@@ -264,11 +264,11 @@ Usage usage_now(const Target& target) {
 
 class Progress {
  public:
-  Progress(bool on, std::string label) : on_(on), label_(std::move(label)) {}
+  Progress(bool on, std::string label) : on_(on), label_(std::move(label)), last_t_(now_ns()) {}
   void update(uint64_t elapsed_ns, uint64_t total_ns, uint64_t ops, const char* phase) {
     if (!on_) return;
     uint64_t t = now_ns();
-    double iops = t > last_t_ && last_t_ ? static_cast<double>(ops - std::min(ops, last_ops_)) * 1e9 / static_cast<double>(t - last_t_) : 0;
+    double iops = t > last_t_ ? static_cast<double>(ops - std::min(ops, last_ops_)) * 1e9 / static_cast<double>(t - last_t_) : 0;
     last_t_ = t;
     last_ops_ = ops;
     std::string remaining = total_ns ? format_duration(total_ns > elapsed_ns ? total_ns - elapsed_ns : 0) : "?";
