@@ -86,7 +86,24 @@ int run(RunArgs& a, int argc, char** argv) {
     if (stop.received()) break;
     // A target per point: the block size shapes it (emu pipes). A temporary
     // file is removed when its point is done.
-    std::unique_ptr<Target> target = make_target(point);
+    std::unique_ptr<Target> target;
+    try {
+      target = make_target(point);
+    } catch (const RuntimeError& e) {
+      if (results.empty()) throw;  // nothing measured yet: fail plainly, write nothing
+      // Keep what earlier points measured: this point's results say why it failed.
+      for (auto& b : backends) {
+        Result r;
+        r.spec = point;
+        r.backend = b.info->name;
+        r.variant = b.variant;
+        r.target = {{"kind", point.target.empty() ? "file" : point.target.substr(0, point.target.find(':'))}};
+        r.status = Status::Error;
+        r.reason = e.what();
+        results.push_back(std::move(r));
+      }
+      continue;
+    }
     for (auto& b : backends) {
       if (stop.poll()) break;
       results.push_back(run_point(point, b, *target, stop, opts));

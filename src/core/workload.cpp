@@ -270,6 +270,12 @@ void validate(const WorkloadSpec& s) {
   if (s.size < s.bs)
     throw UsageError("--size: must be at least bs (" + format_size(s.bs) + "), got " + format_size(s.size));
   bool driver = s.target == "driver" || s.target.starts_with("driver:");
+  if (s.target == "emu" && (s.bs % 4096 != 0 || s.bs > (1u << 20)))
+    throw UsageError("--bs: the emu target needs a multiple of 4k up to 1M (one block per pipe), got " +
+                     format_size(s.bs));
+  if ((s.target == "emu" || driver) && s.direct)
+    throw UsageError("--direct: does not apply to the " + std::string(driver ? "driver" : "emu") +
+                     " target (it has no page cache)");
   if ((s.dev_latency_ns || s.dev_qdepth || s.dev_fail_every) && !driver)
     throw UsageError("--dev-latency/--dev-qdepth/--dev-fail-every: only apply to --target driver");
   if (s.emu_set && s.target != "emu")

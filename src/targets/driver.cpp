@@ -51,7 +51,6 @@ class DriverTarget final : public Target {
     if (s.dev_latency_ns) write_param("latency_ns", *s.dev_latency_ns, "--dev-latency");
     if (s.dev_qdepth) write_param("qdepth", *s.dev_qdepth, "--dev-qdepth");
     if (s.dev_fail_every) write_param("fail_every", *s.dev_fail_every, "--dev-fail-every");
-    if (s.direct) throw UsageError("--direct: does not apply to the driver target (it has no page cache)");
   }
 
   TargetKind kind() const override { return TargetKind::Driver; }

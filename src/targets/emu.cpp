@@ -263,12 +263,7 @@ class EmuTarget final : public Target {
 
 }  // namespace
 
-std::unique_ptr<Target> make_emu_target(const WorkloadSpec& spec) {
-  if (spec.bs % 4096 != 0 || spec.bs > (1u << 20))
-    throw UsageError("--bs: the emu target needs a multiple of 4k up to 1M (one block per pipe), got " +
-                     format_size(spec.bs));
-  if (spec.direct) throw UsageError("--direct: does not apply to the emu target (it has no page cache)");
-  return std::make_unique<EmuTarget>(spec);
-}
+// validate() has checked the block size and --direct.
+std::unique_ptr<Target> make_emu_target(const WorkloadSpec& spec) { return std::make_unique<EmuTarget>(spec); }
 
 }  // namespace iobench

@@ -34,6 +34,7 @@ std::string fs_name(const std::string& path) {
     case XFS_SUPER_MAGIC: return "xfs";
     case BTRFS_SUPER_MAGIC: return "btrfs";
     case 0x6969: return "nfs";
+    case 0x858458f6: return "ramfs";
     case 0x794c7630: return "overlayfs";
     case 0x2fc12fc1: return "zfs";
     case 0x62656572: return "sysfs";
