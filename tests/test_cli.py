@@ -113,6 +113,7 @@ class CliTest(unittest.TestCase):
             (["--backend", "libaio", "--sqpoll-idle", "5ms"], "--sqpoll-idle: only applies to io_uring:sqpoll"),
             (["--backend", "sync", "--posixaio-fds", "4"], "--posixaio-fds: only applies to posixaio"),
             (["--dev-latency", "1ms"], "only apply to --target driver"),
+            (["--backend", "io_uring", "--libaio-batch", "1"], "--libaio-batch: only applies to libaio"),
         ]
         for args, needle in bad:
             with self.subTest(args=args):

@@ -125,9 +125,8 @@ TEST_F(RunnerTest, TruncatedFileGivesCountedErrors) {
   s.qd = 1;
   s.ops = 256;
   ASSERT_EQ(run(s, "sync").status, Status::Ok);
-  ASSERT_EQ(::truncate(path_.c_str(), 512 * 1024), 0);
-  // The file is ours and too small: make_target would lay it out again, so
-  // build the target first, then truncate behind its back as a fault would.
+  // A file of ours that is too small would be laid out again, so prepare the
+  // target first, then truncate behind its back as a fault would.
   auto target = make_target(s);
   ASSERT_EQ(::truncate(path_.c_str(), 512 * 1024), 0);
   Result r = run_point(s, resolve_backends({"sync"}).front(), *target, stop_, RunOptions{});

@@ -1,11 +1,6 @@
 #include <algorithm>
 
-#include <unistd.h>
-
-#include <cerrno>
-
 #include "backends/backend.h"
-#include "backends/common.h"
 #include "core/errors.h"
 
 namespace iobench {
@@ -25,12 +20,6 @@ const std::vector<BackendInfo>& registry() {
   return all;
 }
 
-void fsync_fd(int fd, Counters& c) {
-  c.syscalls++;
-  c.fsyncs++;
-  if (::fsync(fd) != 0) throw RuntimeError("fsync failed: " + errno_text(errno));
-}
-
 void check_backend_options(const WorkloadSpec& s, const std::vector<BackendChoice>& chosen) {
   auto uses = [&](const char* name, const char* variant) {
     return std::any_of(chosen.begin(), chosen.end(), [&](auto& c) {
@@ -39,6 +28,8 @@ void check_backend_options(const WorkloadSpec& s, const std::vector<BackendChoic
   };
   if (s.sqpoll_idle_ms && !uses("io_uring", "sqpoll"))
     throw UsageError("--sqpoll-idle: only applies to io_uring:sqpoll, which this run does not include");
+  if (s.libaio_batch && !uses("libaio", nullptr))
+    throw UsageError("--libaio-batch: only applies to libaio, which this run does not include");
   if (s.posixaio_fds && !uses("posixaio", nullptr))
     throw UsageError("--posixaio-fds: only applies to posixaio, which this run does not include");
   if (s.posixaio_threads && !uses("posixaio", nullptr))

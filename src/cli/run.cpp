@@ -56,6 +56,7 @@ const std::tuple<const char*, const char*, const char*> kFieldFlags[] = {
     {"--on-error", "on_error", "continue or stop"},
     {"--posixaio-fds", "posixaio_fds", "posixaio: spread requests over N descriptors (glibc serialises per fd)"},
     {"--posixaio-threads", "posixaio_threads", "posixaio: glibc aio_init helper threads"},
+    {"--libaio-batch", "libaio_batch", "libaio: iocbs per io_submit (default: every free slot at once)"},
     {"--sqpoll-idle", "sqpoll_idle", "io_uring:sqpoll: kernel SQ thread idle time before it sleeps"},
 };
 

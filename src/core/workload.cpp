@@ -204,6 +204,7 @@ const std::vector<std::pair<std::string_view, Setter>>& setters() {
        }},
       {"dev_qdepth", [](WorkloadSpec& s, const json& v, const std::string& w) { s.dev_qdepth = as_uint(v, w, 1, 4096); }},
       {"dev_fail_every", [](WorkloadSpec& s, const json& v, const std::string& w) { s.dev_fail_every = as_uint(v, w, 0, UINT64_MAX / 2); }},
+      {"libaio_batch", [](WorkloadSpec& s, const json& v, const std::string& w) { s.libaio_batch = static_cast<unsigned>(as_uint(v, w, 1, 4096)); }},
       {"sqpoll_idle", [](WorkloadSpec& s, const json& v, const std::string& w) {
          uint64_t ns = as_duration(v, w, false);
          if (ns < 1'000'000 || ns > 60'000'000'000ull) bad(w, "a duration from 1ms to 60s", v);
@@ -351,6 +352,7 @@ json to_json(const WorkloadSpec& s) {
     j["emu_bandwidth_bytes_per_s"] = s.emu_bandwidth;
     j["emu_fail_every"] = s.emu_fail_every;
   }
+  if (s.libaio_batch) j["libaio_batch"] = s.libaio_batch;
   if (s.sqpoll_idle_ms) j["sqpoll_idle_ns"] = uint64_t{s.sqpoll_idle_ms} * 1'000'000;
   return j;
 }

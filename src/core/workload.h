@@ -45,6 +45,7 @@ struct WorkloadSpec {
   unsigned posixaio_fds = 0;       // descriptors posixaio spreads requests over (default 1)
   unsigned posixaio_threads = 0;   // glibc aio_init aio_threads
   unsigned sqpoll_idle_ms = 0;     // io_uring:sqpoll sq_thread_idle (default 1000)
+  unsigned libaio_batch = 0;       // libaio: iocbs per io_submit (default: all free slots)
   // The emu target's device parameters (DESIGN.md device model).
   uint64_t emu_latency_ns = 100'000;
   uint64_t emu_bandwidth = 0;      // bytes/s; 0 = infinite

@@ -63,7 +63,7 @@ std::unique_ptr<Target> make_driver_target(const WorkloadSpec& spec);
 std::string driver_unavailable();
 
 // The directory for temporary files: $TMPDIR, else /var/tmp (disk-backed on
-// most systems, unlike a tmpfs /tmp that refuses O_DIRECT).
+// most systems, unlike a tmpfs /tmp, which refuses O_DIRECT before Linux 6.6).
 std::string temp_dir();
 
 }  // namespace iobench
