@@ -38,6 +38,12 @@ step many.json iob run --target driver --backend poll:epoll --qd 400 --jobs 2 --
 emit many.json
 echo "@@IOBENCH-INFO open_channels_after=$(stat_ open_channels)@@"
 
+# iobench sets the module's parameters itself (--dev-*), and records them.
+step dev.json iob run --target driver --dev-latency 300us --dev-qdepth 16 --backend sync,io_uring --rw read \
+     --qd 4 --runtime 300ms -q -o /tmp/dev.json
+emit dev.json
+echo "@@IOBENCH-INFO qdepth_after_dev=$(param qdepth)@@"
+
 # qdepth cannot change while the device is open; rmmod is refused while open.
 exec 3</dev/iobench
 echo 8 > /sys/module/iobench/parameters/qdepth 2>/dev/null; echo "@@IOBENCH-STEP qdepth-while-open $?@@"
