@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <map>
 #include <memory>
 
 #include <nlohmann/json.hpp>
