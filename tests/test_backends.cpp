@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "core/runner.h"
+#include "test_util.h"
 #include "targets/target.h"
 
 using namespace iobench;
@@ -23,9 +24,7 @@ std::vector<std::string> all_variants() {
 class BackendTest : public testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    std::string name = GetParam();
-    for (char& ch : name)
-      if (ch == ':') ch = '-';
+    std::string name = identifier(GetParam());
     // /var/tmp: disk-backed, so O_DIRECT is accepted (tmpfs refuses it before Linux 6.6).
     path_ = temp_dir() + "/iobench-backend-" + std::to_string(getpid()) + "-" + name;
     std::remove(path_.c_str());
@@ -103,13 +102,7 @@ TEST_P(BackendTest, TruncatedFileGivesCountedErrors) {
   EXPECT_NE(r.reason.find("short read at offset"), std::string::npos) << r.reason;
 }
 
-INSTANTIATE_TEST_SUITE_P(All, BackendTest, testing::ValuesIn(all_variants()),
-                         [](const testing::TestParamInfo<std::string>& p) {
-                           std::string n = p.param;
-                           for (char& c : n)
-                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(All, BackendTest, testing::ValuesIn(all_variants()), param_name);
 
 TEST(LibaioBatch, OneIocbPerSubmitWhenAsked) {
   WorkloadSpec s;

@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include "core/runner.h"
+#include "test_util.h"
 #include "targets/target.h"
 
 using namespace iobench;
@@ -86,12 +87,7 @@ TEST_P(EmuTest, DeviceModelHolds) {
 INSTANTIATE_TEST_SUITE_P(Readiness, EmuTest,
                          testing::Values("sync", "poll:poll", "poll:epoll", "poll:epoll-et", "poll:select",
                                          "sigio:waitinfo", "sigio:handler", "posixaio:suspend", "io_uring:default"),
-                         [](const testing::TestParamInfo<std::string>& p) {
-                           std::string n = p.param;
-                           for (char& c : n)
-                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return n;
-                         });
+                         param_name);
 
 TEST(Emu, InjectedFailuresAreCountedAndTheRunGoesOn) {
   for (const char* backend : {"sync", "poll:epoll", "sigio:waitinfo", "io_uring"}) {

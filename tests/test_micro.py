@@ -26,7 +26,8 @@ class MicroTest(unittest.TestCase):
                                text=True, timeout=600)
             self.assertEqual(p.returncode, 0, p.stderr)
             doc = json.load(open(out))
-            self.assertEqual(doc["context"]["iobench_version"], doc["context"]["iobench_version"].strip())
+            self.assertRegex(doc["context"]["iobench_version"], r"^\d+\.\d+\.\d+$")
+            self.assertTrue(doc["context"]["git_sha"])
             names = {b["name"].replace("BM_", "").split("/")[0]: b for b in doc["benchmarks"]}
             for name in EXPECTED:
                 with self.subTest(name=name):

@@ -22,7 +22,6 @@ class DoneQueue {
     for (int i = 0; i < n; ++i) out[i] = items_[--count_];
     return n;
   }
-  int size() const { return count_; }
 
  private:
   std::vector<Request*> items_;

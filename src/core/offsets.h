@@ -33,7 +33,6 @@ class OffsetGen {
             uint64_t seed, uint64_t start_block = 0);
   uint64_t next();
   Rng& rng() { return rng_; }
-  uint64_t blocks() const { return blocks_; }
 
  private:
   Pattern pattern_;

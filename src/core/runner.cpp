@@ -146,6 +146,7 @@ class Job {
         // Requests the engine could not take go back, to be offered again.
         for (int i = n - 1; i >= k; --i) free_list[nfree++] = batch[i];
         issued -= static_cast<uint64_t>(n - k);
+        next_due -= static_cast<uint64_t>(n - k) * interval;  // their intended times still stand
       }
       if (inflight == 0) {
         if (p_.ops && issued >= p_.ops) break;
@@ -285,7 +286,7 @@ class Progress {
   uint64_t last_t_ = 0, last_ops_ = 0;
 };
 
-// One repetition. Returns false when the run could not start or failed.
+// One repetition; a failure to start or mid-run sets result.status and reason.
 Metrics run_once(const WorkloadSpec& spec, const BackendChoice& backend, const Target& target, unsigned rep,
                  StopSignal& stop, const RunOptions& opts, Result& result) {
   const bool one_each = backend.info->caps & kCapOneInFlight;
@@ -409,7 +410,7 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
     if (m.ops || result.status == Status::Ok || result.status == Status::Interrupted) result.repetitions.push_back(std::move(m));
     if (result.status != Status::Ok) break;
   }
-  if (spec.writes() && !spec.verify && !(backend.info->caps & kCapNoIo)) target.after_run(true);
+  if (spec.writes() && !spec.verify && !(backend.info->caps & kCapNoIo)) target.wrote_unstamped();
   summarize(result);
   return result;
 }

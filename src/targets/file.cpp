@@ -76,8 +76,8 @@ class FileTarget final : public Target {
             {"filesystem", blockdev_ ? "" : fs_name(path_)}};
   }
 
-  void after_run(bool wrote_unstamped) override {
-    if (wrote_unstamped && ours_) mark(false);
+  void wrote_unstamped() override {
+    if (ours_) mark(false);
   }
 
  private:

@@ -49,8 +49,8 @@ class Target {
   virtual nlohmann::json describe() const = 0;
   // Seed the readable data was stamped with (the pattern of core/pattern.h).
   virtual uint64_t data_seed() const = 0;
-  // A write workload without --verify leaves unstamped data behind.
-  virtual void after_run(bool wrote_unstamped) { (void)wrote_unstamped; }
+  // A write workload without --verify left unstamped data behind.
+  virtual void wrote_unstamped() {}
 };
 
 // Parses the workload's target ("", "file:PATH" or "emu") and prepares it: creates and
