@@ -309,6 +309,15 @@ class CliTest(unittest.TestCase):
             subprocess.run(["umount", mnt])
             os.rmdir(mnt)
 
+    def test_running_out_of_descriptors_says_what_to_do(self):
+        import resource
+        p = subprocess.run([IOBENCH, "run", "--target", "emu", "--backend", "poll", "--qd", "100", "--ops", "10",
+                            "-q", "-o", self.out], capture_output=True, text=True, timeout=60,
+                           preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64)))
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("ulimit -n", p.stderr)
+        self.assertIn("error", self.load_valid()["results"][0]["status"])
+
     def test_list(self):
         p = run("list")
         self.assertEqual(p.returncode, 0)

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/errors.h"
@@ -177,4 +178,57 @@ TEST_F(RunnerTest, RuntimeBoundRunStopsOnTime) {
   ASSERT_EQ(r.status, Status::Ok);
   EXPECT_GT(r.summary.runtime_ns, 250'000'000u);
   EXPECT_LT(r.summary.runtime_ns, 1'000'000'000u);
+}
+
+namespace {
+
+// Takes at most one request per submit call (as a full ring or EAGAIN would)
+// and remembers every offset it was given.
+class StingyEngine final : public Engine {
+ public:
+  explicit StingyEngine(std::vector<uint64_t>* seen) : seen_(seen) {}
+  int submit(Request* const* reqs, int n) override {
+    if (n == 0) return 0;
+    seen_->push_back(reqs[0]->offset);
+    reqs[0]->result = reqs[0]->len;
+    done_.push_back(reqs[0]);
+    counters_.submitted++;
+    return 1;
+  }
+  int reap(Request** out, int max, int64_t) override {
+    int n = 0;
+    while (n < max && !done_.empty()) {
+      out[n++] = done_.back();
+      done_.pop_back();
+    }
+    return n;
+  }
+  void flush() override {}
+
+ private:
+  std::vector<uint64_t>* seen_;
+  std::vector<Request*> done_;
+};
+
+}  // namespace
+
+TEST_F(RunnerTest, RefusedRequestsKeepTheirOffsets) {
+  // A sequential pass must visit every block once, however many requests the
+  // engine accepts per call (this failed when refused requests were re-prepared).
+  std::vector<uint64_t> seen;
+  BackendInfo info{"stingy", "test", {"default"}, kCapNone, [] { return std::string(); },
+                   [](const Target&, const WorkloadSpec&, const std::string&) { return Fit{}; },
+                   [&seen](const EngineConfig&) { return std::make_unique<StingyEngine>(&seen); }};
+  WorkloadSpec s = spec(RwMode::Read);
+  s.jobs = 1;
+  s.qd = 8;
+  s.ops = 256;  // 1 MiB / 4k: every block once
+  auto target = make_target(s);
+  Result r = run_point(s, BackendChoice{&info, "default"}, *target, stop_, RunOptions{});
+  ASSERT_EQ(r.status, Status::Ok) << r.reason;
+  EXPECT_EQ(r.summary.ops, 256u);
+  std::vector<uint64_t> want(256);
+  for (uint64_t i = 0; i < 256; ++i) want[i] = i * 4096;
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, want);
 }

@@ -15,5 +15,8 @@ struct RuntimeError : std::runtime_error {
 };
 
 std::string errno_text(int err);  // strerror_r, thread-safe
+// errno_text, plus what to do when the process ran out of descriptors
+// (every request in flight on poll/sigio/emu holds its own).
+std::string open_error_text(int err);
 
 }  // namespace iobench

@@ -107,6 +107,7 @@ class Job {
     sh_.phase.wait(kSetup);
 
     unsigned nfree = qd, inflight = 0;
+    int carried = 0;
     uint64_t issued = 0, writes_since_flush = 0;
     bool measuring = false;
     Counters counters_at_start;
@@ -124,7 +125,7 @@ class Job {
         issued = 0;
       }
       uint64_t now = now_ns();
-      int n = 0;
+      int n = carried;  // refused last time: already prepared, offered first
       while (nfree && (!p_.ops || issued < p_.ops)) {
         uint64_t start = now;
         if (interval) {
@@ -143,14 +144,15 @@ class Job {
       if (n) {
         int k = engine->submit(batch.data(), n);
         inflight += static_cast<unsigned>(k);
-        // Requests the engine could not take go back, to be offered again.
-        for (int i = n - 1; i >= k; --i) free_list[nfree++] = batch[i];
-        issued -= static_cast<uint64_t>(n - k);
-        next_due -= static_cast<uint64_t>(n - k) * interval;  // their intended times still stand
+        // Requests the engine could not take (a full ring, EAGAIN) keep their
+        // offset, op and start time and go first next time, so the offset
+        // sequence is the same whatever the engine accepts per call.
+        carried = n - k;
+        std::copy(batch.begin() + k, batch.begin() + n, batch.begin());
       }
       if (inflight == 0) {
-        if (p_.ops && issued >= p_.ops) break;
-        if (interval) sleep_until_ns(next_due);
+        if (p_.ops && issued >= p_.ops && !carried) break;
+        if (interval && !carried) sleep_until_ns(next_due);
         continue;
       }
       int64_t timeout = -1;

@@ -23,6 +23,12 @@ std::string errno_text(int err) {
   return strerror_r(err, buf, sizeof buf);
 }
 
+std::string open_error_text(int err) {
+  std::string t = errno_text(err);
+  if (err == EMFILE || err == ENFILE) t += " (raise the limit with ulimit -n, or lower --qd/--jobs)";
+  return t;
+}
+
 namespace {
 
 [[noreturn]] void bad(const std::string& where, const std::string& accepted, const json& v) {

@@ -61,7 +61,7 @@ class DriverTarget final : public Target {
 
   Fd open(int flags) const override {
     int fd = ::open(path_.c_str(), O_RDWR | O_CLOEXEC | flags);
-    if (fd < 0) throw RuntimeError("cannot open " + path_ + ": " + errno_text(errno));
+    if (fd < 0) throw RuntimeError("cannot open " + path_ + ": " + open_error_text(errno));
     return Fd(fd);
   }
 

@@ -77,9 +77,9 @@ class EmuTarget final : public Target {
 
   Channel open_channel(int flags) const override {
     int a[2], b[2];
-    if (::pipe2(a, O_CLOEXEC) != 0) throw RuntimeError("emu: pipe2 failed: " + errno_text(errno));
+    if (::pipe2(a, O_CLOEXEC) != 0) throw RuntimeError("emu: pipe2 failed: " + open_error_text(errno));
     Fd ar(a[0]), aw(a[1]);
-    if (::pipe2(b, O_CLOEXEC) != 0) throw RuntimeError("emu: pipe2 failed: " + errno_text(errno));
+    if (::pipe2(b, O_CLOEXEC) != 0) throw RuntimeError("emu: pipe2 failed: " + open_error_text(errno));
     Fd br(b[0]), bw(b[1]);
     for (int fd : {a[1], b[1]})
       if (::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(bs_)) < 0)

@@ -65,7 +65,7 @@ class FileTarget final : public Target {
     int f = O_RDWR | O_CLOEXEC | flags | (direct_ ? O_DIRECT : 0);
     if (!writable_) f = (f & ~O_RDWR) | O_RDONLY;
     int fd = ::open(path_.c_str(), f);
-    if (fd < 0) throw RuntimeError("cannot open '" + path_ + "': " + errno_text(errno));
+    if (fd < 0) throw RuntimeError("cannot open '" + path_ + "': " + open_error_text(errno));
     return Fd(fd);
   }
 
