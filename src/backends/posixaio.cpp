@@ -60,7 +60,7 @@ class PosixAioEngine final : public Engine {
   explicit PosixAioEngine(const EngineConfig& c)
       : mode_(mode_of(c.variant)),
         ch_(c.target, std::max(c.spec.posixaio_fds ? c.spec.posixaio_fds : 1u, c.target.channels_for(c.qd))),
-        slots_(c.qd), list_(c.qd, nullptr), seq_(c.qd, 0), submit_list_(c.qd), requests_(c.qd) {
+        slots_(c.qd), list_(c.qd, nullptr), seq_(c.qd, 0), order_(c.qd), submit_list_(c.qd), requests_(c.qd) {
     counters_.extra.emplace_back("aio_calls", 0);
     init_glibc(c.spec.posixaio_threads);
 
@@ -192,22 +192,24 @@ class PosixAioEngine final : public Engine {
         throw RuntimeError("aio_suspend failed: " + errno_text(errno));
       return scan(out, max);
     }
-    // glibc's aio_suspend links a waiter into every request it is given, so
-    // its cost grows with the list (-14 % IOPS at qd 32 here); one descriptor
-    // is served in order, so the oldest few are the next to finish.
-    size_t pick[kSuspendMax];  // slots, oldest first
-    int k = 0;
-    for (size_t i = 0; i < slots_.size(); ++i) {
-      if (!list_[i]) continue;
-      int pos = k < kSuspendMax ? k++ : kSuspendMax;
-      for (; pos > 0 && seq_[pick[pos - 1]] > seq_[i]; --pos)
-        if (pos < kSuspendMax) pick[pos] = pick[pos - 1];
-      if (pos < kSuspendMax) pick[pos] = i;
-    }
-    const aiocb* oldest[kSuspendMax];
-    for (int j = 0; j < k; ++j) oldest[j] = list_[pick[j]];
-    if (aio_suspend(oldest, k, timeout_ns < 0 ? nullptr : &ts) != 0 &&
-        errno != EAGAIN && errno != EINTR)
+    // One descriptor: glibc serves it in submission order, one request at a
+    // time, so the request to wait for can be chosen. Each wake costs glibc's
+    // helper a futex wake and, as the job hurries to resubmit, a fight over
+    // glibc's one request mutex, while the device stays busy as long as the
+    // queue is not empty. So with the queue full, sleep until a quarter of it
+    // has completed (fio's iodepth_low idea); below that, until the oldest
+    // completes. One entry also keeps aio_suspend cheap: it links a waiter
+    // into every request it is given.
+    const size_t low = slots_.size() - slots_.size() / 4;
+    size_t n_in = 0;
+    for (size_t i = 0; i < slots_.size(); ++i)
+      if (list_[i]) order_[n_in++] = {seq_[i], i};
+    if (n_in == 0) return 0;
+    const size_t k = n_in > low ? n_in - low - 1 : 0;  // 0-based rank in submission order
+    std::nth_element(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(k),
+                     order_.begin() + static_cast<std::ptrdiff_t>(n_in));
+    const aiocb* wait_for[1] = {list_[order_[k].second]};
+    if (aio_suspend(wait_for, 1, timeout_ns < 0 ? nullptr : &ts) != 0 && errno != EAGAIN && errno != EINTR)
       throw RuntimeError("aio_suspend failed: " + errno_text(errno));
     return scan(out, max);
   }
@@ -283,9 +285,9 @@ class PosixAioEngine final : public Engine {
   Mode mode_;
   ChannelSet ch_;
   std::vector<Slot> slots_;
-  static constexpr int kSuspendMax = 8;
   std::vector<const aiocb*> list_;    // in flight, by slot (nullptr = free)
   std::vector<uint64_t> seq_;         // submission order, by slot
+  std::vector<std::pair<uint64_t, size_t>> order_;  // scratch: (seq, slot) of those in flight
   uint64_t next_seq_ = 0;
   std::vector<aiocb*> submit_list_;
   std::vector<Request*> requests_;    // by slot
@@ -312,6 +314,9 @@ BackendInfo posixaio_backend() {
             if (fds == 1 && s.qd > 1 && t.channels_for(s.qd) == 1)
               f.notes.push_back("glibc aio serialises requests on one descriptor: with 1 fd at most one request is "
                                 "in service at a time (spread them with --posixaio-fds N)");
+            if (fds == 1 && s.qd >= 4 && t.channels_for(s.qd) == 1 && (variant == "suspend" || variant == "listio"))
+              f.notes.push_back("posixaio:" + variant + " on one descriptor sleeps until a quarter of a full queue "
+                                "has completed (the queue stays busy meanwhile); completions are timed when it wakes");
             f.notes.push_back("posixaio I/O runs in glibc helper threads: their system calls are not in "
                               "counters.syscalls (aio_calls counts library calls); their CPU time is in cpu");
             return f;
