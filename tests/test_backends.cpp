@@ -7,6 +7,8 @@
 
 #include <cstdio>
 
+#include "backends/backend.h"
+#include "core/fd.h"
 #include "core/runner.h"
 #include "test_util.h"
 #include "targets/target.h"
@@ -125,4 +127,45 @@ TEST(LibaioBatch, OneIocbPerSubmitWhenAsked) {
   // Every request went in its own io_submit; the reaping calls come on top.
   EXPECT_GE(r.summary.counters.syscalls, r.summary.counters.submitted + 1);
   EXPECT_EQ(r.summary.counters.submitted, 400u);
+}
+
+// The default libaio submission: everything in one io_submit, except pairs
+// while nothing is in flight under O_DIRECT (larger io_submits are plugged and
+// an idle device would wait for the whole batch).
+TEST(LibaioBatch, PairsOnlyWhileIdleUnderDirect) {
+  for (bool direct : {true, false}) {
+    SCOPED_TRACE(direct ? "direct" : "buffered");
+    WorkloadSpec s;
+    s.qd = 8;
+    s.size = 1 << 20;
+    s.direct = direct;
+    s.target = "file:" + temp_dir() + "/iobench-libaio-pairs-" + std::to_string(getpid());
+    auto target = make_target(s);
+    const uint32_t bs = 4096;
+    AlignedBuffer buffers(size_t{bs} * s.qd, 4096);
+    std::vector<Request> slots(s.qd);
+    std::vector<Request*> ptrs;
+    for (unsigned i = 0; i < s.qd; ++i) {
+      slots[i] = Request{uint64_t{i} * bs, bs, Op::Read, buffers.data() + size_t{i} * bs, 0, 0, i};
+      ptrs.push_back(&slots[i]);
+    }
+    auto engine = find_backend("libaio")->create(
+        EngineConfig{*target, s, "getevents", s.qd, 0, slots.data(), buffers.data()});
+    auto submit_calls = [&](int from, int n) {
+      uint64_t before = engine->counters().syscalls;
+      EXPECT_EQ(engine->submit(ptrs.data() + from, n), n);
+      return engine->counters().syscalls - before;
+    };
+    EXPECT_EQ(submit_calls(0, 6), direct ? 3u : 1u);  // idle
+    EXPECT_EQ(submit_calls(6, 2), 1u);
+    std::vector<Request*> done(s.qd);
+    for (int got = 0; got < 8;) got += engine->reap(done.data() + got, 8 - got, -1);
+    for (Request* r : done) EXPECT_EQ(r->result, int64_t{bs});
+    EXPECT_EQ(submit_calls(0, 4), direct ? 2u : 1u);  // idle again
+    EXPECT_EQ(submit_calls(4, 4), 1u);                // 4 in flight: one plugged call
+    for (int got = 0; got < 4 + 4;) got += engine->reap(done.data(), 8, -1);
+    engine.reset();
+    target.reset();
+    std::remove(s.target.substr(5).c_str());
+  }
 }
