@@ -305,9 +305,47 @@ class CliTest(unittest.TestCase):
             self.assertIn("--buffered", p.stderr)
             self.assertEqual(len(p.stderr.strip().split("\n")), 1, p.stderr)
             self.assertFalse(os.path.exists(self.out))
+            # libaio's O_DIRECT is only a default: refused, it runs buffered and says why.
+            p = run("run", "--backend", "libaio", "--rw", "randread", "--ops", "10", "--size", "64k",
+                    "--target", "file:" + os.path.join(mnt, "data"), "-o", self.out, "-q")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            r = self.load_valid()["results"][0]
+            self.assertFalse(r["workload"]["direct"])
+            self.assertTrue(any("ran buffered" in n and "refuses O_DIRECT" in n for n in r["notes"]), r["notes"])
         finally:
             subprocess.run(["umount", mnt])
             os.rmdir(mnt)
+
+    def test_libaio_defaults_to_direct_on_files(self):
+        target = "file:" + os.path.join(self.dir.name, "data")
+        common = ["--backend", "sync,libaio", "--rw", "randread", "--ops", "64", "--qd", "4", "--size", "1M",
+                  "-o", self.out, "-q"]
+        p = run("run", *common, "--target", target, "--verify")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        sync, libaio = self.load_valid()["results"]
+        self.assertFalse(sync["workload"]["direct"] or sync["target"]["direct"])
+        self.assertTrue(libaio["workload"]["direct"] and libaio["target"]["direct"])
+        self.assertEqual((libaio["summary"]["ops"], libaio["summary"]["errors"]), (64, 0))
+        self.assertTrue(any("ran with O_DIRECT" in n for n in libaio["notes"]), libaio["notes"])
+        # Said either way, the workload wins: --buffered, or "direct" in a workload file.
+        workload = os.path.join(self.dir.name, "w.json")
+        with open(workload, "w") as f:
+            json.dump({"direct": False}, f)
+        for how in (["--buffered"], ["--workload", workload]):
+            with self.subTest(how=how):
+                p = run("run", *common, "--target", target, *how)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                libaio = self.load_valid()["results"][1]
+                self.assertFalse(libaio["workload"]["direct"] or libaio["target"]["direct"])
+                self.assertTrue(any("inside io_submit" in n for n in libaio["notes"]), libaio["notes"])
+        # On the temporary file the direct twin leaves the removal to its owner.
+        tmp = os.path.join(self.dir.name, "tmp")
+        os.mkdir(tmp)
+        p = subprocess.run([IOBENCH, "run", *common], capture_output=True, text=True, timeout=120,
+                           env=os.environ | {"TMPDIR": tmp})
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(self.load_valid()["results"][1]["target"]["temporary"])
+        self.assertEqual(os.listdir(tmp), [])
 
     def test_running_out_of_descriptors_says_what_to_do(self):
         import resource

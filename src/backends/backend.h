@@ -82,6 +82,8 @@ enum Caps : unsigned {
   // One request in flight per engine: the runner runs qd engines in qd threads.
   kCapOneInFlight = 1u << 0,
   kCapNoIo = 1u << 1,  // moves no data (null): bytes are nominal
+  // O_DIRECT on files unless the workload says --direct or --buffered.
+  kCapDirectByDefault = 1u << 2,
 };
 
 struct BackendInfo {

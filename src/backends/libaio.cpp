@@ -150,7 +150,7 @@ class AioEngine final : public Engine {
 
 BackendInfo libaio_backend() {
   return {"libaio", "kernel AIO (io_submit / io_getevents); asynchronous with O_DIRECT",
-          {"getevents", "eventfd"}, kCapNone,
+          {"getevents", "eventfd"}, kCapDirectByDefault,
           [] {
             io_context_t ctx = nullptr;
             int ret = io_setup(1, &ctx);

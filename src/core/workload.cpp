@@ -146,7 +146,7 @@ const std::vector<std::pair<std::string_view, Setter>>& setters() {
       {"ops", [](WorkloadSpec& s, const json& v, const std::string& w) { s.ops = as_uint(v, w, 1, UINT64_MAX / 2); }},
       {"ramp", [](WorkloadSpec& s, const json& v, const std::string& w) { s.ramp_ns = as_duration(v, w, true); }},
       {"repeat", [](WorkloadSpec& s, const json& v, const std::string& w) { s.repeat = static_cast<unsigned>(as_uint(v, w, 1, 1000)); }},
-      {"direct", [](WorkloadSpec& s, const json& v, const std::string& w) { s.direct = as_bool(v, w); }},
+      {"direct", [](WorkloadSpec& s, const json& v, const std::string& w) { s.direct = as_bool(v, w); s.direct_given = true; }},
       {"fsync_every", [](WorkloadSpec& s, const json& v, const std::string& w) { s.fsync_every = as_uint(v, w, 0, UINT64_MAX / 2); }},
       {"rate_iops", [](WorkloadSpec& s, const json& v, const std::string& w) { s.rate_iops = as_uint(v, w, 0, 100'000'000); }},
       {"distribution", [](WorkloadSpec& s, const json& v, const std::string& w) {

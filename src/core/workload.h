@@ -31,6 +31,7 @@ struct WorkloadSpec {
   uint64_t ramp_ns = 0;
   unsigned repeat = 1;
   bool direct = false;
+  bool direct_given = false;        // set by the workload; else each backend's default (libaio: O_DIRECT)
   uint64_t fsync_every = 0;        // writes between fsyncs; 0 = never
   uint64_t rate_iops = 0;          // per job; 0 = unlimited
   Pattern distribution = Pattern::Uniform;

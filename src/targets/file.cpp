@@ -53,7 +53,7 @@ class FileTarget final : public Target {
     prepare(spec);
   }
   ~FileTarget() override {
-    if (temporary_) ::unlink(path_.c_str());
+    if (temporary_ && owner_) ::unlink(path_.c_str());
   }
 
   TargetKind kind() const override { return TargetKind::File; }
@@ -78,6 +78,15 @@ class FileTarget final : public Target {
 
   void wrote_unstamped() override {
     if (ours_) mark(false);
+  }
+
+  std::unique_ptr<Target> direct_twin() const override {
+    if (direct_) return nullptr;
+    auto twin = std::make_unique<FileTarget>(*this);
+    twin->owner_ = false;  // the original removes a temporary file
+    twin->direct_ = true;
+    twin->check_direct();
+    return twin;
   }
 
  private:
@@ -164,6 +173,7 @@ class FileTarget final : public Target {
 
   std::string path_;
   bool temporary_;
+  bool owner_ = true;
   bool direct_;
   bool blockdev_ = false;
   bool ours_ = false;

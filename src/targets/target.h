@@ -51,6 +51,10 @@ class Target {
   virtual uint64_t data_seed() const = 0;
   // A write workload without --verify left unstamped data behind.
   virtual void wrote_unstamped() {}
+  // The same buffered file opened with O_DIRECT, for a backend whose default
+  // that is; nullptr for other targets. Throws RuntimeError when the
+  // filesystem refuses O_DIRECT. The original keeps ownership of the file.
+  virtual std::unique_ptr<Target> direct_twin() const { return nullptr; }
 };
 
 // Parses the workload's target ("", "file:PATH" or "emu") and prepares it: creates and
