@@ -104,39 +104,37 @@ int run(RunArgs& a, int argc, char** argv) {
       }
       continue;
     }
-    // libaio's default on files is O_DIRECT (buffered kernel AIO completes
-    // inside io_submit): it runs on a twin of the target opened that way.
+    // A backend whose default is O_DIRECT (libaio: buffered kernel AIO
+    // completes inside io_submit) runs on a twin of a file target opened that
+    // way, unless the workload chose --direct or --buffered.
     WorkloadSpec direct = point;
     direct.direct = true;
-    std::unique_ptr<Target> direct_twin;
-    std::string no_direct;  // why it could not
+    std::unique_ptr<Target> twin;
+    std::string no_twin;  // why there is none
     bool twin_tried = false;
+    auto direct_twin = [&]() -> Target* {
+      if (!twin_tried) {
+        twin_tried = true;
+        try {
+          validate(direct);
+          twin = target->direct_twin();
+        } catch (const std::runtime_error& e) {
+          no_twin = e.what();
+        }
+      }
+      return twin.get();
+    };
     for (auto& b : backends) {
       if (stop.poll()) break;
-      if ((b.info->caps & kCapDirectByDefault) && !point.direct_given && !point.direct &&
-          target->kind() == TargetKind::File) {
-        if (!twin_tried) {
-          twin_tried = true;
-          try {
-            validate(direct);
-            direct_twin = target->direct_twin();
-          } catch (const std::runtime_error& e) {
-            no_direct = e.what();
-          }
-        }
-        if (direct_twin) {
-          results.push_back(run_point(direct, b, *direct_twin, stop, opts));
-          if (results.back().status != Status::Skipped)
-            results.back().notes.insert(results.back().notes.begin(), b.info->name + " ran with O_DIRECT, its default on files (--buffered runs it "
-                                         "through the page cache like the other backends)");
-        } else {
-          results.push_back(run_point(point, b, *target, stop, opts));
-          if (results.back().status != Status::Skipped)
-            results.back().notes.insert(results.back().notes.begin(), b.info->name + " ran buffered, not with its default O_DIRECT: " + no_direct);
-        }
-      } else {
-        results.push_back(run_point(point, b, *target, stop, opts));
-      }
+      const bool wants_direct =
+          (b.info->caps & kCapDirectByDefault) && !point.direct_given && target->kind() == TargetKind::File;
+      Target* on = wants_direct ? direct_twin() : nullptr;
+      Result r = run_point(on ? direct : point, b, on ? *on : *target, stop, opts);
+      if (wants_direct && r.status != Status::Skipped)
+        r.notes.insert(r.notes.begin(), on ? b.info->name + " ran with O_DIRECT, its default on files (--buffered "
+                                                            "runs it through the page cache like the other backends)"
+                                           : b.info->name + " ran buffered, not with its default O_DIRECT: " + no_twin);
+      results.push_back(std::move(r));
       if (stop.received()) break;
     }
   }
