@@ -114,6 +114,7 @@ class CliTest(unittest.TestCase):
             (["--backend", "sync", "--posixaio-fds", "4"], "--posixaio-fds: only applies to posixaio"),
             (["--dev-latency", "1ms"], "only apply to --target driver"),
             (["--backend", "io_uring", "--libaio-batch", "1"], "--libaio-batch: only applies to libaio"),
+            (["--cpus", "4096"], "--cpus: expected CPU numbers or ranges this process may use"),
         ]
         for args, needle in bad:
             with self.subTest(args=args):
@@ -315,6 +316,11 @@ class CliTest(unittest.TestCase):
         finally:
             subprocess.run(["umount", mnt])
             os.rmdir(mnt)
+
+    def test_cpus_is_recorded(self):
+        p = run("run", "--backend", "posixaio", "--rw", "randread", "--ops", "50", "--cpus", "0", "-o", self.out, "-q")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.load_valid()["results"][0]["workload"]["cpus"], [0])
 
     def test_libaio_defaults_to_direct_on_files(self):
         target = "file:" + os.path.join(self.dir.name, "data")

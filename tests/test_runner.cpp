@@ -2,10 +2,13 @@
 // should, faults become counted errors with a reason.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <thread>
 
 #include "core/errors.h"
 #include "core/runner.h"
@@ -231,4 +234,66 @@ TEST_F(RunnerTest, RefusedRequestsKeepTheirOffsets) {
   for (uint64_t i = 0; i < 256; ++i) want[i] = i * 4096;
   std::sort(seen.begin(), seen.end());
   EXPECT_EQ(seen, want);
+}
+
+namespace {
+
+// Records the CPU set of the job thread it is created on, and of a thread it
+// starts itself (as glibc starts its aio helpers).
+class AffinityEngine final : public Engine {
+ public:
+  explicit AffinityEngine(std::vector<std::vector<unsigned>>* seen) {
+    seen->push_back(cpus_of_this_thread());
+    std::thread([seen] { seen->push_back(cpus_of_this_thread()); }).join();
+  }
+  int submit(Request* const* reqs, int n) override {
+    for (int i = 0; i < n; ++i) {
+      reqs[i]->result = reqs[i]->len;
+      done_.push_back(reqs[i]);
+    }
+    return n;
+  }
+  int reap(Request** out, int max, int64_t) override {
+    int n = 0;
+    for (; n < max && !done_.empty(); ++n) {
+      out[n] = done_.back();
+      done_.pop_back();
+    }
+    return n;
+  }
+  void flush() override {}
+
+  static std::vector<unsigned> cpus_of_this_thread() {
+    cpu_set_t set;
+    pthread_getaffinity_np(pthread_self(), sizeof set, &set);
+    std::vector<unsigned> out;
+    for (unsigned c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) out.push_back(c);
+    return out;
+  }
+
+ private:
+  std::vector<Request*> done_;
+};
+
+}  // namespace
+
+TEST_F(RunnerTest, CpusPinTheJobsAndTheThreadsTheyStart) {
+  std::vector<std::vector<unsigned>> seen;
+  BackendInfo info{"affinity", "test", {"default"}, kCapNone, [] { return std::string(); },
+                   [](const Target&, const WorkloadSpec&, const std::string&) { return Fit{}; },
+                   [&seen](const EngineConfig&) { return std::make_unique<AffinityEngine>(&seen); }};
+  const unsigned last = AffinityEngine::cpus_of_this_thread().back();  // not the whole set where there are two
+  WorkloadSpec s = spec(RwMode::RandRead);
+  s.jobs = 1;
+  s.cpus = {last};
+  auto target = make_target(s);
+  Result r = run_point(s, BackendChoice{&info, "default"}, *target, stop_, RunOptions{});
+  ASSERT_EQ(r.status, Status::Ok) << r.reason;
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], std::vector<unsigned>{last});
+  EXPECT_EQ(seen[1], std::vector<unsigned>{last});
+  if (last > AffinityEngine::cpus_of_this_thread().front()) {
+    EXPECT_NE(AffinityEngine::cpus_of_this_thread(), std::vector<unsigned>{last}) << "the caller stays unpinned";
+  }
 }

@@ -53,6 +53,12 @@ TEST(Workload, EachBadFieldNamesItselfAndWhatIsAccepted) {
       {"distribution", "pareto:2", "uniform or zipf:THETA"},
       {"on_error", "ignore", "one of continue, stop"},
       {"seed", "x", "an integer"},
+      {"cpus", "100000", "CPU numbers or ranges this process may use"},
+      {"cpus", "1-0", "CPU numbers or ranges"},
+      {"cpus", "0,,1", "CPU numbers or ranges"},
+      {"cpus", "0-", "CPU numbers or ranges"},
+      {"cpus", json::array({-1}), "CPU numbers or ranges"},
+      {"cpus", json::array(), "CPU numbers or ranges"},
   };
   for (auto& c : cases) {
     std::string msg = error_for(c.key, c.value);
@@ -69,12 +75,17 @@ TEST(Workload, GoodValuesParse) {
   set_field(s, "distribution", "zipf:1.2", "--distribution");
   set_field(s, "backends", "sync,null", "--backend");
   set_field(s, "direct", true, "--direct");
+  set_field(s, "cpus", "0,0-0", "--cpus");  // CPU 0 is allowed unless the test runs under taskset
+  EXPECT_EQ(s.cpus, std::vector<unsigned>{0});
+  set_field(s, "cpus", json::array({0}), "cpus");
+  EXPECT_EQ(s.cpus, std::vector<unsigned>{0});
   EXPECT_EQ(s.bs, 65536u);
   EXPECT_EQ(s.runtime_ns, 500'000'000u);
   EXPECT_EQ(s.distribution, Pattern::Zipf);
   EXPECT_DOUBLE_EQ(s.zipf_theta, 1.2);
   EXPECT_EQ(s.backends, (std::vector<std::string>{"sync", "null"}));
   EXPECT_TRUE(s.direct);
+  EXPECT_TRUE(s.direct_given);
 }
 
 TEST(Workload, CrossFieldChecks) {

@@ -53,6 +53,7 @@ const std::tuple<const char*, const char*, const char*> kFieldFlags[] = {
     {"--dev-qdepth", "dev_qdepth", "driver: set the module's qdepth (root, device closed)"},
     {"--dev-fail-every", "dev_fail_every", "driver: set the module's fail_every (root)"},
     {"--on-error", "on_error", "continue or stop"},
+    {"--cpus", "cpus", "CPUs the job threads run on, e.g. 0 or 0-1,3 (threads they start, like glibc's aio helpers, too)"},
     {"--posixaio-fds", "posixaio_fds", "posixaio: spread requests over N descriptors (glibc serialises per fd)"},
     {"--posixaio-threads", "posixaio_threads", "posixaio: glibc aio_init helper threads"},
     {"--libaio-batch", "libaio_batch", "libaio: iocbs per io_submit (default: every free slot at once)"},

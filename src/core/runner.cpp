@@ -1,5 +1,7 @@
 #include "core/runner.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -79,6 +81,14 @@ class Job {
  private:
   void run() {
     const WorkloadSpec& s = p_.spec;
+    if (!s.cpus.empty()) {
+      // Before anything starts threads: glibc's aio helpers inherit it.
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      for (unsigned c : s.cpus) CPU_SET(c, &set);
+      if (int e = pthread_setaffinity_np(pthread_self(), sizeof set, &set))
+        throw RuntimeError("--cpus: cannot run the job there: " + errno_text(e));
+    }
     const uint64_t bs = s.bs;
     const unsigned qd = p_.qd;
     // Everything the loop touches is allocated here, before the clock starts.

@@ -1,5 +1,7 @@
 #include "core/workload.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -78,6 +80,55 @@ bool as_bool(const json& v, const std::string& where) {
     if (s == "false" || s == "0" || s == "no") return false;
   }
   bad(where, "true or false", v);
+}
+
+// "0-1,3" (or a JSON array of CPU numbers): CPUs this process may use, sorted.
+std::vector<unsigned> as_cpus(const json& v, const std::string& where) {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  sched_getaffinity(0, sizeof allowed, &allowed);
+  std::string may;  // the allowed set, in the same notation
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &allowed) && (c == 0 || !CPU_ISSET(c - 1, &allowed))) {
+      int e = c;
+      while (e + 1 < CPU_SETSIZE && CPU_ISSET(e + 1, &allowed)) ++e;
+      may += (may.empty() ? "" : ",") + std::to_string(c) + (e > c ? "-" + std::to_string(e) : "");
+    }
+  const std::string accepted = "CPU numbers or ranges this process may use (" + may + "), e.g. 0 or 0-1,3";
+  std::vector<unsigned> cpus;
+  auto add = [&](unsigned long lo, unsigned long hi) {
+    if (lo > hi || hi >= CPU_SETSIZE) bad(where, accepted, v);
+    for (unsigned long c = lo; c <= hi; ++c) {
+      if (!CPU_ISSET(c, &allowed)) bad(where, accepted, v);
+      cpus.push_back(static_cast<unsigned>(c));
+    }
+  };
+  if (v.is_array()) {
+    for (auto& e : v) {
+      if (!e.is_number_integer() || e.get<long long>() < 0) bad(where, accepted, v);
+      add(e.get<unsigned long>(), e.get<unsigned long>());
+    }
+  } else if (v.is_string()) {
+    std::stringstream in(v.get<std::string>());
+    for (std::string part; std::getline(in, part, ',');) {
+      unsigned long lo = 0, hi = 0;
+      const char* p = part.data();
+      const char* end = p + part.size();
+      auto r = std::from_chars(p, end, lo);
+      if (r.ec != std::errc() || r.ptr == p) bad(where, accepted, v);
+      hi = lo;
+      if (r.ptr != end) {
+        if (*r.ptr != '-') bad(where, accepted, v);
+        auto r2 = std::from_chars(r.ptr + 1, end, hi);
+        if (r2.ec != std::errc() || r2.ptr != end || r2.ptr == r.ptr + 1) bad(where, accepted, v);
+      }
+      add(lo, hi);
+    }
+  }
+  if (cpus.empty()) bad(where, accepted, v);
+  std::sort(cpus.begin(), cpus.end());
+  cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
+  return cpus;
 }
 
 std::string as_string(const json& v, const std::string& where, const std::string& accepted) {
@@ -210,6 +261,7 @@ const std::vector<std::pair<std::string_view, Setter>>& setters() {
        }},
       {"dev_qdepth", [](WorkloadSpec& s, const json& v, const std::string& w) { s.dev_qdepth = as_uint(v, w, 1, 4096); }},
       {"dev_fail_every", [](WorkloadSpec& s, const json& v, const std::string& w) { s.dev_fail_every = as_uint(v, w, 0, UINT64_MAX / 2); }},
+      {"cpus", [](WorkloadSpec& s, const json& v, const std::string& w) { s.cpus = as_cpus(v, w); }},
       {"libaio_batch", [](WorkloadSpec& s, const json& v, const std::string& w) { s.libaio_batch = static_cast<unsigned>(as_uint(v, w, 1, 4096)); }},
       {"sqpoll_idle", [](WorkloadSpec& s, const json& v, const std::string& w) {
          uint64_t ns = as_duration(v, w, false);
@@ -359,6 +411,7 @@ json to_json(const WorkloadSpec& s) {
     j["emu_fail_every"] = s.emu_fail_every;
   }
   if (s.libaio_batch) j["libaio_batch"] = s.libaio_batch;
+  if (!s.cpus.empty()) j["cpus"] = s.cpus;
   if (s.sqpoll_idle_ms) j["sqpoll_idle_ns"] = uint64_t{s.sqpoll_idle_ms} * 1'000'000;
   return j;
 }

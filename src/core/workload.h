@@ -38,6 +38,7 @@ struct WorkloadSpec {
   double zipf_theta = 0;
   uint64_t seed = 1;
   std::vector<std::string> backends = {"all"};
+  std::vector<unsigned> cpus;      // job threads (and the threads they start) run only here; empty = anywhere
   std::string target;              // "" = a temporary file
   bool verify = false;
   OnError on_error = OnError::Continue;
