@@ -87,7 +87,9 @@ class Job {
       CPU_ZERO(&set);
       for (unsigned c : s.cpus) CPU_SET(c, &set);
       if (int e = pthread_setaffinity_np(pthread_self(), sizeof set, &set))
-        throw RuntimeError("--cpus: cannot run the job there: " + errno_text(e));
+        throw RuntimeError("--cpus: cannot pin the job thread: " + errno_text(e) +
+                           " (were the CPUs taken from this process since it started? taskset -cp " +
+                           std::to_string(getpid()) + " shows the ones left)");
     }
     const uint64_t bs = s.bs;
     const unsigned qd = p_.qd;
