@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "cli/commands.h"
+#include "core/build_info.h"
 #include "core/errors.h"
 #include "micro/micro.h"
 
@@ -23,7 +24,7 @@ int main(int argc, char** argv) {
   }
   CLI::App app{"iobench: run identical workloads across the Linux I/O models and compare what each costs"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", IOBENCH_VERSION);
+  app.set_version_flag("--version", iobench::build_info::kVersion);
   app.footer("iobench micro [-o FILE] [--benchmark_*]: per-primitive costs (Google Benchmark)");
   const iobench::Command commands[] = {iobench::add_run_command(app, argc, argv), iobench::add_list_command(app),
                                        iobench::add_compare_command(app)};

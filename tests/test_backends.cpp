@@ -8,8 +8,9 @@
 #include <cstdio>
 
 #include "backends/backend.h"
+#include "core/fs.h"
 #include "core/fd.h"
-#include "core/runner.h"
+#include "run/runner.h"
 #include "test_util.h"
 #include "targets/target.h"
 

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
-#include "core/runner.h"
+#include "run/runner.h"
 #include "test_util.h"
 #include "targets/target.h"
 

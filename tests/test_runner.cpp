@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "core/errors.h"
-#include "core/runner.h"
+#include "run/runner.h"
 
 using namespace iobench;
 

@@ -7,7 +7,7 @@
 
 #include "backends/backend.h"
 #include "core/errors.h"
-#include "core/workload.h"
+#include "spec/workload.h"
 
 using namespace iobench;
 using json = nlohmann::json;

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "core/workload.h"
+#include "spec/workload.h"
 #include "targets/target.h"
 
 namespace iobench {

@@ -9,7 +9,8 @@
 #include "backends/backend.h"
 #include "cli/commands.h"
 #include "core/errors.h"
-#include "core/runner.h"
+#include "core/fs.h"
+#include "run/runner.h"
 #include "core/stop_signal.h"
 #include "report/report.h"
 

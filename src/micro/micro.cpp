@@ -21,10 +21,11 @@
 #include <string>
 #include <vector>
 
+#include "core/build_info.h"
 #include "core/errors.h"
 #include "core/fd.h"
 #include "micro/micro.h"
-#include "targets/target.h"
+#include "core/fs.h"
 
 namespace iobench {
 namespace {
@@ -419,8 +420,8 @@ int run_micro(int argc, char** argv) {
   int cargc = static_cast<int>(cargv.size());
   benchmark::Initialize(&cargc, cargv.data());
   if (benchmark::ReportUnrecognizedArguments(cargc, cargv.data())) return 2;
-  benchmark::AddCustomContext("iobench_version", IOBENCH_VERSION);
-  benchmark::AddCustomContext("git_sha", IOBENCH_GIT_SHA);
+  benchmark::AddCustomContext("iobench_version", iobench::build_info::kVersion);
+  benchmark::AddCustomContext("git_sha", iobench::build_info::kGitSha);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -10,18 +10,10 @@
 #include <thread>
 
 
+#include "core/build_info.h"
 #include "core/errors.h"
 #include "report/report.h"
 
-#ifndef IOBENCH_VERSION
-#define IOBENCH_VERSION "0.0.0"
-#endif
-#ifndef IOBENCH_GIT_SHA
-#define IOBENCH_GIT_SHA "unknown"
-#endif
-#ifndef IOBENCH_LIBURING_VERSION
-#define IOBENCH_LIBURING_VERSION "unknown"
-#endif
 
 namespace iobench {
 
@@ -54,8 +46,8 @@ json make_context(int argc, char** argv) {
   uname(&u);
   std::string cmd;
   for (int i = 0; i < argc; ++i) cmd += (i ? " " : "") + std::string(argv[i]);
-  return {{"iobench_version", IOBENCH_VERSION},
-          {"git_sha", IOBENCH_GIT_SHA},
+  return {{"iobench_version", build_info::kVersion},
+          {"git_sha", build_info::kGitSha},
           {"timestamp", utc_timestamp()},
           {"hostname", u.nodename},
           {"kernel", std::string(u.release) + " " + u.version},
@@ -63,7 +55,7 @@ json make_context(int argc, char** argv) {
           {"cpu_model", cpu_model()},
           {"nproc", std::thread::hardware_concurrency()},
           {"command_line", cmd},
-          {"liburing_version", IOBENCH_LIBURING_VERSION},
+          {"liburing_version", build_info::kLiburingVersion},
           {"compiler", __VERSION__}};
 }
 
@@ -164,34 +156,6 @@ json gbench_json(const json& context, const std::vector<Result>& results) {
     ++family;
   }
   return out;
-}
-
-void write_atomic(const std::string& path, const std::string& data) {
-  std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.find_last_of('/') + 1);
-  std::string tmp = (dir == "." ? "./" : dir) + ".iobench-tmp-XXXXXX";
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0) throw RuntimeError("cannot write '" + path + "': " + errno_text(errno));
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw RuntimeError("cannot write '" + path + "': " + errno_text(e));
-    }
-    off += static_cast<size_t>(n);
-  }
-  // Data on disk before the name points at it, so a crash leaves old or new.
-  bool ok = ::fsync(fd) == 0 && ::fchmod(fd, 0644) == 0;
-  int e = errno;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    e = ok ? errno : e;
-    ::unlink(tmp.c_str());
-    throw RuntimeError("cannot write '" + path + "': " + errno_text(e));
-  }
 }
 
 }  // namespace iobench

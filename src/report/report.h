@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/metrics.h"
+#include "run/metrics.h"
 
 namespace iobench {
 
@@ -25,9 +25,5 @@ nlohmann::json document_json(const nlohmann::json& context, const std::vector<Re
 enum class Format { Table, Json, Csv, Markdown, Gbench };
 nlohmann::json gbench_json(const nlohmann::json& context, const std::vector<Result>& results);
 std::string render(const std::vector<Result>& results, Format f, const nlohmann::json& context);
-
-// Writes via a temporary file in the same directory and rename(2), so a reader
-// never sees half a document. Throws RuntimeError.
-void write_atomic(const std::string& path, const std::string& data);
 
 }  // namespace iobench

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "core/errors.h"
+#include "core/fs.h"
 #include "core/pattern.h"
 #include "core/units.h"
 #include "targets/target.h"
@@ -183,11 +184,6 @@ class FileTarget final : public Target {
 };
 
 }  // namespace
-
-std::string temp_dir() {
-  const char* t = std::getenv("TMPDIR");
-  return t && *t ? t : "/var/tmp";
-}
 
 std::unique_ptr<Target> make_target(const WorkloadSpec& spec) {
   const std::string& t = spec.target;

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/fd.h"
-#include "core/workload.h"
+#include "spec/workload.h"
 
 namespace iobench {
 
@@ -65,9 +65,5 @@ std::unique_ptr<Target> make_emu_target(const WorkloadSpec& spec);
 std::unique_ptr<Target> make_driver_target(const WorkloadSpec& spec);
 // Why the driver target cannot be used here, or "" when /dev/iobench exists.
 std::string driver_unavailable();
-
-// The directory for temporary files: $TMPDIR, else /var/tmp (disk-backed on
-// most systems, unlike a tmpfs /tmp, which refuses O_DIRECT before Linux 6.6).
-std::string temp_dir();
 
 }  // namespace iobench

@@ -8,7 +8,7 @@
 
 #include "backends/backend.h"
 #include "core/histogram.h"
-#include "core/workload.h"
+#include "spec/workload.h"
 
 namespace iobench {
 

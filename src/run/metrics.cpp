@@ -1,4 +1,4 @@
-#include "core/metrics.h"
+#include "run/metrics.h"
 
 #include <algorithm>
 #include <cmath>

@@ -2,7 +2,7 @@
 // Runs one (workload, backend, variant, target) point: job threads, ramp,
 // repetitions, and the numbers of core/metrics.h.
 #include "backends/backend.h"
-#include "core/metrics.h"
+#include "run/metrics.h"
 #include "core/stop_signal.h"
 #include "targets/target.h"
 

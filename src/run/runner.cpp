@@ -1,4 +1,4 @@
-#include "core/runner.h"
+#include "run/runner.h"
 
 #include <pthread.h>
 #include <sched.h>
