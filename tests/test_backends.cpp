@@ -20,7 +20,7 @@ namespace {
 
 std::vector<std::string> all_variants() {
   std::vector<std::string> out;
-  for (auto& c : resolve_backends({"all:*"})) out.push_back(c.info->name + ":" + c.variant);
+  for (auto& c : resolve_backends({"all:*"})) out.push_back(c.label());
   return out;
 }
 
@@ -43,7 +43,7 @@ class BackendTest : public testing::TestWithParam<std::string> {
     s.verify = true;
     s.size = 2 << 20;
     s.ops = 160;
-    s.target = "file:" + path_;
+    s.target = {"file", path_};
     return s;
   }
 
@@ -113,15 +113,10 @@ TEST(LibaioBatch, OneIocbPerSubmitWhenAsked) {
   s.qd = 32;
   s.ops = 400;
   s.size = 2 << 20;
-  s.libaio_batch = 1;
-  s.target = "file:" + temp_dir() + "/iobench-libaio-batch-" + std::to_string(getpid());
-  StopSignal stop;
-  Result r;
-  {
-    auto target = make_target(s);
-    r = run_point(s, resolve_backends({"libaio"}).front(), *target, stop, RunOptions{});
-  }
-  std::remove(s.target.substr(5).c_str());
+  s.target = {"file", scratch_path("libaio-batch")};
+  set(s, "libaio_batch", 1);
+  Result r = run_with(s, "libaio");
+  std::remove(s.target.arg.c_str());
   ASSERT_EQ(r.status, Status::Ok) << r.reason;
   EXPECT_EQ(r.summary.ops, 400u);
   EXPECT_EQ(r.summary.errors, 0u);
@@ -140,7 +135,7 @@ TEST(LibaioBatch, PairsUnderDirectWhileLittleIsInFlight) {
     s.qd = 8;
     s.size = 1 << 20;
     s.direct = direct;
-    s.target = "file:" + temp_dir() + "/iobench-libaio-pairs-" + std::to_string(getpid());
+    s.target = {"file", scratch_path("libaio-pairs")};
     auto target = make_target(s);
     const uint32_t bs = 4096;
     AlignedBuffer buffers(size_t{bs} * s.qd, 4096);
@@ -151,7 +146,7 @@ TEST(LibaioBatch, PairsUnderDirectWhileLittleIsInFlight) {
       ptrs.push_back(&slots[i]);
     }
     auto engine = find_backend("libaio")->create(
-        EngineConfig{*target, s, "getevents", s.qd, 0, slots.data(), buffers.data()});
+        EngineConfig{*target, s, 0, s.qd, 0, slots.data(), buffers.data()});
     auto submit_calls = [&](int from, int n) {
       uint64_t before = engine->counters().syscalls;
       EXPECT_EQ(engine->submit(ptrs.data() + from, n), n);
@@ -170,6 +165,6 @@ TEST(LibaioBatch, PairsUnderDirectWhileLittleIsInFlight) {
     for (int got = 0; got < 8;) got += engine->reap(done.data() + got, 8 - got, -1);
     engine.reset();
     target.reset();
-    std::remove(s.target.substr(5).c_str());
+    std::remove(s.target.arg.c_str());
   }
 }

@@ -112,7 +112,7 @@ class CliTest(unittest.TestCase):
             (["--backend", "io_uring:warp"], "accepted: default, batch, sqpoll, fixed, iopoll"),
             (["--backend", "libaio", "--sqpoll-idle", "5ms"], "--sqpoll-idle: only applies to io_uring:sqpoll"),
             (["--backend", "sync", "--posixaio-fds", "4"], "--posixaio-fds: only applies to posixaio"),
-            (["--dev-latency", "1ms"], "only apply to --target driver"),
+            (["--dev-latency", "1ms"], "--dev-latency: only applies to --target driver"),
             (["--backend", "io_uring", "--libaio-batch", "1"], "--libaio-batch: only applies to libaio"),
             (["--cpus", "4096"], "--cpus: expected CPU numbers or ranges this process may use"),
         ]
@@ -180,10 +180,24 @@ class CliTest(unittest.TestCase):
     def test_emu_options_need_the_emu_target(self):
         p = run("run", "--emu-latency", "1ms", "--ops", "10", "-o", self.out)
         self.assertEqual(p.returncode, 2)
-        self.assertIn("only apply to --target emu", p.stderr)
+        self.assertIn("only applies to --target emu", p.stderr)
         p = run("run", "--target", "emu", "--bs", "1000", "--ops", "10", "-o", self.out)
         self.assertEqual(p.returncode, 2)
         self.assertIn("multiple of 4k", p.stderr)
+
+    def test_each_result_reports_its_own_target_counters(self):
+        # Several backends on one emu device: each result's requests are that
+        # run's own (they were the device's running total, so the first
+        # result read 0 and later ones included the earlier backends' work).
+        p = run("run", "--target", "emu", "--backend", "sync,poll,io_uring", "--qd", "2", "--rw", "read",
+                "--runtime", "200ms", "-q", "-o", self.out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for r in self.load_valid()["results"]:
+            ops, requests = r["summary"]["ops"], r["target"]["requests"]
+            # Every op consumed one block; each channel may hold one more, made but not read.
+            self.assertGreater(ops, 0)
+            self.assertGreaterEqual(requests, ops, r["backend"])
+            self.assertLessEqual(requests, ops + 2 * 2, r["backend"])
 
     def run_doc(self, path, *args):
         p = run("run", "-q", "-o", path, *args)

@@ -28,8 +28,8 @@ WorkloadSpec emu_spec(RwMode rw, unsigned qd) {
   WorkloadSpec s;
   s.rw = rw;
   s.qd = qd;
-  s.target = "emu";
-  s.emu_latency_ns = kLatency;
+  s.target = {"emu", ""};
+  set(s, "emu_latency", std::to_string(kLatency) + "ns");
   s.verify = true;
   s.runtime_ns = 250'000'000;
   // The first block of a channel is ready one latency after open; a ramp
@@ -38,11 +38,7 @@ WorkloadSpec emu_spec(RwMode rw, unsigned qd) {
   return s;
 }
 
-Result run(const WorkloadSpec& s, const std::string& backend) {
-  static StopSignal stop;
-  auto target = make_target(s);
-  return run_point(s, resolve_backends({backend}).front(), *target, stop, RunOptions{});
-}
+Result run(const WorkloadSpec& s, const std::string& backend) { return run_with(s, backend); }
 
 class EmuTest : public testing::TestWithParam<std::string> {};
 
@@ -93,8 +89,8 @@ TEST(Emu, InjectedFailuresAreCountedAndTheRunGoesOn) {
   for (const char* backend : {"sync", "poll:epoll", "sigio:waitinfo", "io_uring"}) {
     SCOPED_TRACE(backend);
     WorkloadSpec s = emu_spec(RwMode::Read, 8);
-    s.emu_latency_ns = 50'000;
-    s.emu_fail_every = 100;
+    set(s, "emu_latency", "50us");
+    set(s, "emu_fail_every", 100);
     s.runtime_ns = 400'000'000;
     Result r = run(s, backend);
     ASSERT_EQ(r.status, Status::Ok) << r.reason;
@@ -114,7 +110,7 @@ TEST(Emu, SigioOverflowIsDetectedAndNothingIsLost) {
   tiny.rlim_cur = 2;
   ASSERT_EQ(setrlimit(RLIMIT_SIGPENDING, &tiny), 0);
   WorkloadSpec s = emu_spec(RwMode::Read, 32);
-  s.emu_latency_ns = 20'000;
+  set(s, "emu_latency", "20us");
   Result r = run(s, "sigio:waitinfo");
   setrlimit(RLIMIT_SIGPENDING, &old);
   ASSERT_EQ(r.status, Status::Ok) << r.reason;

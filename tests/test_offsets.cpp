@@ -9,7 +9,7 @@
 using namespace iobench;
 
 TEST(Offsets, InRangeAndAligned) {
-  for (Pattern p : {Pattern::Sequential, Pattern::Uniform, Pattern::Zipf}) {
+  for (Distribution p : {Distribution::Sequential, Distribution::Uniform, Distribution::Zipf}) {
     OffsetGen g(p, 1.1, 8192, 1 << 20, 4096, 42);
     for (int i = 0; i < 10000; ++i) {
       uint64_t off = g.next();
@@ -21,7 +21,7 @@ TEST(Offsets, InRangeAndAligned) {
 }
 
 TEST(Offsets, ReproducibleFromSeed) {
-  for (Pattern p : {Pattern::Uniform, Pattern::Zipf}) {
+  for (Distribution p : {Distribution::Uniform, Distribution::Zipf}) {
     OffsetGen a(p, 0.8, 0, 1 << 30, 4096, 7), b(p, 0.8, 0, 1 << 30, 4096, 7), c(p, 0.8, 0, 1 << 30, 4096, 8);
     bool differs = false;
     for (int i = 0; i < 1000; ++i) {
@@ -34,14 +34,14 @@ TEST(Offsets, ReproducibleFromSeed) {
 }
 
 TEST(Offsets, SequentialWrapsFromStart) {
-  OffsetGen g(Pattern::Sequential, 0, 0, 4 * 4096, 4096, 1, 2);
+  OffsetGen g(Distribution::Sequential, 0, 0, 4 * 4096, 4096, 1, 2);
   std::vector<uint64_t> got;
   for (int i = 0; i < 6; ++i) got.push_back(g.next() / 4096);
   EXPECT_EQ(got, (std::vector<uint64_t>{2, 3, 0, 1, 2, 3}));
 }
 
 TEST(Offsets, UniformCoversAllBlocks) {
-  OffsetGen g(Pattern::Uniform, 0, 0, 64 * 4096, 4096, 3);
+  OffsetGen g(Distribution::Uniform, 0, 0, 64 * 4096, 4096, 3);
   std::set<uint64_t> seen;
   for (int i = 0; i < 5000; ++i) seen.insert(g.next());
   EXPECT_EQ(seen.size(), 64u);

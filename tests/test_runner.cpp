@@ -12,6 +12,7 @@
 
 #include "core/errors.h"
 #include "run/runner.h"
+#include "test_util.h"
 
 using namespace iobench;
 
@@ -33,15 +34,11 @@ class RunnerTest : public testing::Test {
     s.ops = 300;
     s.qd = 4;
     s.jobs = 2;
-    s.target = "file:" + path_;
+    s.target = {"file", path_};
     return s;
   }
 
-  Result run(const WorkloadSpec& s, const std::string& backend) {
-    auto choice = resolve_backends({backend}).front();
-    auto target = make_target(s);
-    return run_point(s, choice, *target, stop_, RunOptions{});
-  }
+  Result run(const WorkloadSpec& s, const std::string& backend) { return run_with(s, backend); }
 
   std::string path_;
   StopSignal stop_;
@@ -219,15 +216,15 @@ TEST_F(RunnerTest, RefusedRequestsKeepTheirOffsets) {
   // A sequential pass must visit every block once, however many requests the
   // engine accepts per call (this failed when refused requests were re-prepared).
   std::vector<uint64_t> seen;
-  BackendInfo info{"stingy", "test", {"default"}, kCapNone, [] { return std::string(); },
-                   [](const Target&, const WorkloadSpec&, const std::string&) { return Fit{}; },
+  BackendInfo info{"stingy", "test", {{"default", "test"}}, kCapNone, {}, [] { return std::string(); },
+                   [](const Target&, const WorkloadSpec&, unsigned) { return Fit{}; },
                    [&seen](const EngineConfig&) { return std::make_unique<StingyEngine>(&seen); }};
   WorkloadSpec s = spec(RwMode::Read);
   s.jobs = 1;
   s.qd = 8;
   s.ops = 256;  // 1 MiB / 4k: every block once
   auto target = make_target(s);
-  Result r = run_point(s, BackendChoice{&info, "default"}, *target, stop_, RunOptions{});
+  Result r = run_point(s, BackendChoice{&info, 0}, *target, stop_, RunOptions{});
   ASSERT_EQ(r.status, Status::Ok) << r.reason;
   EXPECT_EQ(r.summary.ops, 256u);
   std::vector<uint64_t> want(256);
@@ -280,15 +277,15 @@ class AffinityEngine final : public Engine {
 
 TEST_F(RunnerTest, CpusPinTheJobsAndTheThreadsTheyStart) {
   std::vector<std::vector<unsigned>> seen;
-  BackendInfo info{"affinity", "test", {"default"}, kCapNone, [] { return std::string(); },
-                   [](const Target&, const WorkloadSpec&, const std::string&) { return Fit{}; },
+  BackendInfo info{"affinity", "test", {{"default", "test"}}, kCapNone, {}, [] { return std::string(); },
+                   [](const Target&, const WorkloadSpec&, unsigned) { return Fit{}; },
                    [&seen](const EngineConfig&) { return std::make_unique<AffinityEngine>(&seen); }};
   const unsigned last = AffinityEngine::cpus_of_this_thread().back();  // not the whole set where there are two
   WorkloadSpec s = spec(RwMode::RandRead);
   s.jobs = 1;
   s.cpus = {last};
   auto target = make_target(s);
-  Result r = run_point(s, BackendChoice{&info, "default"}, *target, stop_, RunOptions{});
+  Result r = run_point(s, BackendChoice{&info, 0}, *target, stop_, RunOptions{});
   ASSERT_EQ(r.status, Status::Ok) << r.reason;
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[0], std::vector<unsigned>{last});

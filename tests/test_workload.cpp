@@ -7,6 +7,7 @@
 
 #include "backends/backend.h"
 #include "core/errors.h"
+#include "run/plan.h"
 #include "spec/workload.h"
 
 using namespace iobench;
@@ -18,7 +19,7 @@ namespace {
 std::string error_for(const std::string& key, const json& v) {
   WorkloadSpec s;
   try {
-    set_field(s, key, v, "--" + key);
+    workload_parser().set(s, key, v, "--" + key);
     validate(s);
   } catch (const UsageError& e) {
     return e.what();
@@ -70,22 +71,21 @@ TEST(Workload, EachBadFieldNamesItselfAndWhatIsAccepted) {
 
 TEST(Workload, GoodValuesParse) {
   WorkloadSpec s;
-  set_field(s, "bs", "64k", "--bs");
-  set_field(s, "runtime", "500ms", "--runtime");
-  set_field(s, "distribution", "zipf:1.2", "--distribution");
-  set_field(s, "backends", "sync,null", "--backend");
-  set_field(s, "direct", true, "--direct");
-  set_field(s, "cpus", "0,0-0", "--cpus");  // CPU 0 is allowed unless the test runs under taskset
+  workload_parser().set(s, "bs", "64k", "--bs");
+  workload_parser().set(s, "runtime", "500ms", "--runtime");
+  workload_parser().set(s, "distribution", "zipf:1.2", "--distribution");
+  workload_parser().set(s, "backends", "sync,null", "--backend");
+  workload_parser().set(s, "direct", true, "--direct");
+  workload_parser().set(s, "cpus", "0,0-0", "--cpus");  // CPU 0 is allowed unless the test runs under taskset
   EXPECT_EQ(s.cpus, std::vector<unsigned>{0});
-  set_field(s, "cpus", json::array({0}), "cpus");
+  workload_parser().set(s, "cpus", json::array({0}), "cpus");
   EXPECT_EQ(s.cpus, std::vector<unsigned>{0});
   EXPECT_EQ(s.bs, 65536u);
   EXPECT_EQ(s.runtime_ns, 500'000'000u);
-  EXPECT_EQ(s.distribution, Pattern::Zipf);
+  EXPECT_EQ(s.distribution, Distribution::Zipf);
   EXPECT_DOUBLE_EQ(s.zipf_theta, 1.2);
   EXPECT_EQ(s.backends, (std::vector<std::string>{"sync", "null"}));
-  EXPECT_TRUE(s.direct);
-  EXPECT_TRUE(s.direct_given);
+  EXPECT_EQ(s.direct, std::optional<bool>(true));
 }
 
 TEST(Workload, CrossFieldChecks) {
@@ -109,7 +109,7 @@ TEST(Workload, FileRejectsUnknownFieldsAndBadJson) {
     std::ofstream(path) << R"({"rw": "read", "blocksize": "4k"})";
   }
   try {
-    load_workload(path);
+    workload_parser().load(path);
     FAIL() << "accepted an unknown field";
   } catch (const UsageError& e) {
     std::string m = e.what();
@@ -119,11 +119,11 @@ TEST(Workload, FileRejectsUnknownFieldsAndBadJson) {
   {
     std::ofstream(path) << R"({"rw": "read",)";
   }
-  EXPECT_THROW(load_workload(path), UsageError);
+  EXPECT_THROW(workload_parser().load(path), UsageError);
   {
     std::ofstream(path) << R"({"rw": "read", "bs": 8192, "runtime": "1s", "backends": ["sync", "null"]})";
   }
-  WorkloadSpec s = load_workload(path);
+  WorkloadSpec s = workload_parser().load(path);
   EXPECT_EQ(s.bs, 8192u);
   EXPECT_EQ(s.name, "iobench-wl");
   std::remove(path.c_str());
@@ -131,7 +131,7 @@ TEST(Workload, FileRejectsUnknownFieldsAndBadJson) {
 
 TEST(Workload, ShippedWorkloadsLoad) {
   for (const char* name : {"quick", "randread-4k", "seqwrite-1m", "mixed-70-30"}) {
-    WorkloadSpec s = load_workload(std::string(IOBENCH_SOURCE_DIR) + "/workloads/" + name + ".json");
+    WorkloadSpec s = workload_parser().load(std::string(IOBENCH_SOURCE_DIR) + "/workloads/" + name + ".json");
     EXPECT_NO_THROW(validate(s)) << name;
     EXPECT_NO_THROW(resolve_backends(s.backends)) << name;
   }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "spec/options.h"
 #include "spec/workload.h"
 #include "targets/target.h"
 
@@ -63,7 +64,7 @@ class Engine {
 struct EngineConfig {
   const Target& target;
   const WorkloadSpec& spec;
-  std::string variant;
+  unsigned variant;  // index into BackendInfo::variants: each backend's own enum
   unsigned qd;       // requests this engine keeps in flight
   unsigned job;      // index of the job thread
   Request* slots;    // the qd requests; slot i's buffer is buffers + i * bs
@@ -86,14 +87,22 @@ enum Caps : unsigned {
   kCapDirectByDefault = 1u << 2,
 };
 
+struct VariantInfo {
+  std::string name;
+  std::string description;  // what it does differently, and when to pick it
+  // Why this variant cannot run on this machine, or "" when it can; none: it can.
+  std::string (*unavailable)() = nullptr;
+};
+
 struct BackendInfo {
   std::string name;
   std::string description;
-  std::vector<std::string> variants;  // first is the default
+  std::vector<VariantInfo> variants;  // first is the default; the index is the engine's variant
   unsigned caps = kCapNone;
+  std::vector<const OptionDecl*> options;  // its own workload fields
   // Why this backend cannot run on this machine, or "" when it can.
   std::function<std::string()> unavailable;
-  std::function<Fit(const Target&, const WorkloadSpec&, const std::string& variant)> fit;
+  std::function<Fit(const Target&, const WorkloadSpec&, unsigned variant)> fit;
   std::function<std::unique_ptr<Engine>(const EngineConfig&)> create;
 };
 
@@ -103,12 +112,14 @@ const BackendInfo* find_backend(const std::string& name);
 
 struct BackendChoice {
   const BackendInfo* info;
-  std::string variant;
+  unsigned variant;
+  const std::string& variant_name() const { return info->variants[variant].name; }
+  std::string label() const { return info->name + ":" + variant_name(); }
+  // Why it cannot run here: the backend's probe, then the variant's.
+  std::string unavailable() const;
 };
 // Expands "all", "all:*", "NAME", "NAME:VARIANT", "NAME:*"; throws UsageError
 // for unknown names or variants, listing the accepted ones.
 std::vector<BackendChoice> resolve_backends(const std::vector<std::string>& names);
-// Rejects backend options (e.g. --sqpoll-idle) that no chosen backend uses.
-void check_backend_options(const WorkloadSpec& spec, const std::vector<BackendChoice>& chosen);
 
 }  // namespace iobench

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "backends/backend.h"
@@ -31,21 +32,26 @@ constexpr Feature kFeatures[] = {
     {IORING_SETUP_COOP_TASKRUN, "coop_taskrun"},
 };
 
+enum class Mode { Default, Batch, Sqpoll, Fixed, Iopoll };  // the order of the variants below
+
+constexpr OptionDecl kSqpollIdle{"sqpoll_idle", "io_uring:sqpoll", OptionType::Duration, 1'000'000, 60'000'000'000,
+                                 1'000'000'000, "kernel SQ thread idle time before it sleeps", "sqpoll_idle_ns"};
+
 class UringEngine final : public Engine {
  public:
   explicit UringEngine(const EngineConfig& c)
-      : ch_(c.target, c), variant_(c.variant), seekable_(c.target.seekable()) {
+      : ch_(c.target, c), mode_(static_cast<Mode>(c.variant)), seekable_(c.target.seekable()) {
     io_uring_params p{};
     unsigned base = 0;
-    if (variant_ == "sqpoll") {
+    if (mode_ == Mode::Sqpoll) {
       base |= IORING_SETUP_SQPOLL;
-      p.sq_thread_idle = c.spec.sqpoll_idle_ms ? c.spec.sqpoll_idle_ms : 1000;
+      p.sq_thread_idle = static_cast<unsigned>(c.spec.get(kSqpollIdle) / 1'000'000);
     }
-    if (variant_ == "iopoll") base |= IORING_SETUP_IOPOLL;
+    if (mode_ == Mode::Iopoll) base |= IORING_SETUP_IOPOLL;
     unsigned entries = 1;
     while (entries < c.qd) entries <<= 1;
     // DEFER_TASKRUN needs SINGLE_ISSUER; neither mixes with SQPOLL (the SQ thread issues).
-    size_t first = variant_ == "sqpoll" ? std::size(kFeatures) : 0;
+    size_t first = mode_ == Mode::Sqpoll ? std::size(kFeatures) : 0;
     int ret = -EINVAL;
     for (size_t skip = first; skip <= std::size(kFeatures); ++skip) {
       unsigned extra = 0;
@@ -59,9 +65,9 @@ class UringEngine final : public Engine {
         break;
       }
     }
-    if (ret < 0) throw RuntimeError("io_uring_queue_init(" + variant_ + ") failed: " + errno_text(-ret));
-    if (variant_ == "sqpoll") notes_.push_back("sqpoll idle " + std::to_string(p.sq_thread_idle) + "ms");
-    if (variant_ == "fixed") {
+    if (ret < 0) throw RuntimeError("io_uring_queue_init(" + std::to_string(base) + ") failed: " + errno_text(-ret));
+    if (mode_ == Mode::Sqpoll) notes_.push_back("sqpoll idle " + std::to_string(p.sq_thread_idle) + "ms");
+    if (mode_ == Mode::Fixed) {
       // Registered table: each channel's read fd, then its write fd if separate.
       std::vector<int> fds;
       for (size_t i = 0; i < ch_.size(); ++i) {
@@ -81,7 +87,7 @@ class UringEngine final : public Engine {
   ~UringEngine() override { io_uring_queue_exit(&ring_); }
 
   int submit(Request* const* reqs, int n) override {
-    const bool fixed = variant_ == "fixed";
+    const bool fixed = mode_ == Mode::Fixed;
     int queued = 0;
     for (; queued < n; ++queued) {
       io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
@@ -104,8 +110,8 @@ class UringEngine final : public Engine {
     }
     if (queued == 0) return 0;
     // batch leaves the submission to reap(), which enters the kernel once for both.
-    if (variant_ != "batch") {
-      if (variant_ != "sqpoll" || (IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_NEED_WAKEUP)) counters_.syscalls++;
+    if (mode_ != Mode::Batch) {
+      if (mode_ != Mode::Sqpoll || (IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_NEED_WAKEUP)) counters_.syscalls++;
       int ret = io_uring_submit(&ring_);
       if (ret < 0) throw RuntimeError("io_uring_submit failed: " + errno_text(-ret));
     }
@@ -117,7 +123,7 @@ class UringEngine final : public Engine {
   int reap(Request** out, int max, int64_t timeout_ns) override {
     io_uring_cqe* cqe = nullptr;
     int ret;
-    if (variant_ == "batch" && io_uring_sq_ready(&ring_)) {
+    if (mode_ == Mode::Batch && io_uring_sq_ready(&ring_)) {
       counters_.syscalls++;
       ret = timeout_ns < 0 ? io_uring_submit_and_wait(&ring_, 1) : io_uring_submit(&ring_);
       if (ret < 0 && ret != -EINTR) throw RuntimeError("io_uring_submit_and_wait failed: " + errno_text(-ret));
@@ -134,14 +140,14 @@ class UringEngine final : public Engine {
     }
     if (ret == -EAGAIN || ret == -ETIME || ret == -EINTR) return 0;
     if (ret < 0) throw RuntimeError("io_uring_wait_cqe failed: " + errno_text(-ret));
-    if (variant_ == "default") max = 1;  // one completion per wait: the simplest loop
+    if (mode_ == Mode::Default) max = 1;  // one completion per wait: the simplest loop
     int n = 0;
     unsigned head;
     io_uring_for_each_cqe(&ring_, head, cqe) {
       if (n == max) break;
       auto* r = static_cast<Request*>(io_uring_cqe_get_data(cqe));
       r->result = cqe->res;
-      if (cqe->res == -EOPNOTSUPP && variant_ == "iopoll")
+      if (cqe->res == -EOPNOTSUPP && mode_ == Mode::Iopoll)
         throw RuntimeError("io_uring:iopoll: the device does not support polled I/O (it needs poll queues, "
                            "e.g. nvme.poll_queues=N); use another variant");
       out[n++] = r;
@@ -160,7 +166,7 @@ class UringEngine final : public Engine {
   }
 
   ChannelSet ch_;
-  std::string variant_;
+  Mode mode_;
   bool seekable_;
   std::vector<int> fixed_base_;  // fixed-file index of each channel's read fd
   io_uring ring_{};
@@ -209,20 +215,44 @@ std::string probe_iopoll(const Target& t, uint64_t bs) {
   return why;
 }
 
+// Polled completions need a block device with poll queues; without one on
+// the machine the variant cannot run on anything here.
+std::string iopoll_unavailable() {
+  std::error_code ec;
+  for (auto& dev : std::filesystem::directory_iterator("/sys/block", ec)) {
+    int on = 0;
+    std::ifstream(dev.path() / "queue" / "io_poll") >> on;
+    if (on) return "";
+  }
+  return "no block device here has poll queues (/sys/block/*/queue/io_poll is 0 everywhere; NVMe needs "
+         "nvme.poll_queues=N)";
+}
+
 }  // namespace
 
 BackendInfo io_uring_backend() {
   return {"io_uring", "liburing: submission and completion rings shared with the kernel",
-          {"default", "batch", "sqpoll", "fixed", "iopoll"}, kCapNone,
+          {{"default", "io_uring_submit, then wait for and take one completion per wait: the simplest loop, a "
+                       "system call per completion"},
+           {"batch", "submits and waits in one io_uring_enter and takes every completion there is: the fewest "
+                     "system calls; pick it for throughput"},
+           {"sqpoll", "a kernel thread polls the submission queue, so submitting needs no system call while it is "
+                      "awake; costs that thread's CPU (--sqpoll-idle)"},
+           {"fixed", "registered files and buffers (read_fixed/write_fixed), every completion taken per wait: no "
+                     "per-request file lookup or page pinning"},
+           {"iopoll", "completions polled from the device instead of interrupts: O_DIRECT on NVMe with poll queues",
+            iopoll_unavailable}},
+          kCapNone, {&kSqpollIdle},
           [] {
             static const std::string why = probe();
             return why;
           },
-          [](const Target& t, const WorkloadSpec& s, const std::string& variant) {
+          [](const Target& t, const WorkloadSpec& s, unsigned variant) {
             Fit f;
-            if (variant == "iopoll" && !t.direct())
+            const bool iopoll = static_cast<Mode>(variant) == Mode::Iopoll;
+            if (iopoll && !t.direct())
               return Fit{false, "io_uring:iopoll needs O_DIRECT (--direct) on a device with poll queues", {}};
-            if (variant == "iopoll")
+            if (iopoll)
               if (std::string why = probe_iopoll(t, s.bs); !why.empty()) return Fit{false, why, {}};
             return f;
           },

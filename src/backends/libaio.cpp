@@ -28,12 +28,17 @@ std::string read_proc(const char* path) {
 // than this: AIO_PLUG_THRESHOLD in fs/aio.c.
 constexpr int kUnplugged = 2;
 
+constexpr unsigned kEventfd = 1;  // variant index: getevents, eventfd
+
+constexpr OptionDecl kBatch{"libaio_batch", "libaio", OptionType::Count, 1, 4096, std::nullopt,
+                            "iocbs per io_submit (default: every free slot at once)", "libaio_batch"};
+
 class AioEngine final : public Engine {
  public:
   explicit AioEngine(const EngineConfig& c)
       : ch_(c.target, 1),
-        eventfd_mode_(c.variant == "eventfd"),
-        batch_(static_cast<int>(c.spec.libaio_batch)),
+        eventfd_mode_(c.variant == kEventfd),
+        batch_(static_cast<int>(c.spec.get(kBatch))),
         direct_(c.target.direct()),
         iocbs_(c.qd),
         ptrs_(c.qd),
@@ -151,7 +156,10 @@ class AioEngine final : public Engine {
 
 BackendInfo libaio_backend() {
   return {"libaio", "kernel AIO (io_submit / io_getevents); asynchronous with O_DIRECT",
-          {"getevents", "eventfd"}, kCapDirectByDefault,
+          {{"getevents", "blocks in io_getevents for at least one completion: the direct way"},
+           {"eventfd", "completions signal an eventfd that an epoll loop waits on with other descriptors (how an "
+                       "event loop uses AIO): two more syscalls per wait"}},
+          kCapDirectByDefault, {&kBatch},
           [] {
             io_context_t ctx = nullptr;
             int ret = io_setup(1, &ctx);
@@ -159,14 +167,15 @@ BackendInfo libaio_backend() {
             io_destroy(ctx);
             return std::string();
           },
-          [](const Target& t, const WorkloadSpec& s, const std::string&) {
+          [](const Target& t, const WorkloadSpec& s, unsigned) {
             Fit f;
-            if (t.kind() == TargetKind::Emu)
-              return Fit{false, "libaio is not applicable to emu: kernel AIO on a pipe completes synchronously", {}};
-            if (t.regular_file() && !t.direct())
+            if (t.kernel_aio() == KernelAio::Blocks)
+              return Fit{false, "libaio is not applicable here: kernel AIO on a pipe or stream runs synchronously "
+                                "inside io_submit, which would wait for the data", {}};
+            if (t.kernel_aio() == KernelAio::Inline)
               f.notes.push_back("libaio on a buffered file: the kernel completes buffered AIO inside io_submit, "
                                 "so this measures a synchronous path (use --direct for asynchronous AIO)");
-            if (t.direct() && s.qd > kUnplugged && !s.libaio_batch)
+            if (t.direct() && s.qd > kUnplugged && !s.given(kBatch))
               f.notes.push_back("libaio submits every free slot in one io_submit, but in pairs while fewer are in "
                                 "flight: the kernel dispatches nothing from an io_submit of more than two iocbs until "
                                 "it returns (--libaio-batch N fixes the size)");

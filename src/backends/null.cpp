@@ -30,9 +30,10 @@ class NullEngine final : public Engine {
 
 BackendInfo null_backend() {
   return {"null", "no I/O: the harness's own cost per request, the floor under every other figure",
-          {"default"}, kCapNoIo,
+          {{"default", "completes every request at submission: what iobench itself costs per request"}},
+          kCapNoIo, {},
           [] { return std::string(); },
-          [](const Target&, const WorkloadSpec& s, const std::string&) {
+          [](const Target&, const WorkloadSpec& s, unsigned) {
             Fit f{true, "", {"null moves no data: bytes and bandwidth are nominal"}};
             if (s.verify) f.notes.push_back("--verify does not apply to null: nothing is read");
             return f;

@@ -19,19 +19,12 @@
 namespace iobench {
 namespace {
 
-enum class Mode { Poll, Epoll, EpollEt, Select };
-
-Mode mode_of(const std::string& v) {
-  if (v == "epoll") return Mode::Epoll;
-  if (v == "epoll-et") return Mode::EpollEt;
-  if (v == "select") return Mode::Select;
-  return Mode::Poll;
-}
+enum class Mode { Poll, Epoll, EpollEt, Select };  // the order of the variants below
 
 class PollEngine final : public Engine {
  public:
   explicit PollEngine(const EngineConfig& c)
-      : mode_(mode_of(c.variant)),
+      : mode_(static_cast<Mode>(c.variant)),
         ch_(c.target, c.qd, O_NONBLOCK),  // one channel per request, whatever the target
         seekable_(c.target.seekable()),
         pending_(c.qd, nullptr),
@@ -203,16 +196,22 @@ class PollEngine final : public Engine {
 
 BackendInfo poll_backend() {
   return {"poll", "O_NONBLOCK descriptors, one per request in flight, readiness waited in one thread",
-          {"poll", "epoll", "epoll-et", "select"}, kCapNone,
+          {{"poll", "poll(2) over every pending descriptor at each wait: O(n) per wait, the portable choice"},
+           {"epoll", "level-triggered epoll, EPOLLONESHOT re-armed per request: an epoll_ctl per request, O(ready) "
+                     "per wait; for many descriptors"},
+           {"epoll-et", "edge-triggered epoll registered once, readiness remembered per descriptor: no syscall per "
+                        "request but the I/O, which is retried until EAGAIN"},
+           {"select", "select(2) over descriptors below FD_SETSIZE: the oldest interface, for comparison"}},
+          kCapNone, {},
           [] { return std::string(); },
-          [](const Target& t, const WorkloadSpec& s, const std::string& variant) {
+          [](const Target& t, const WorkloadSpec& s, unsigned variant) {
             Fit f;
-            bool file = t.kind() == TargetKind::File;
-            if (file && (variant == "epoll" || variant == "epoll-et"))
+            const auto mode = static_cast<Mode>(variant);
+            if (t.always_ready() && (mode == Mode::Epoll || mode == Mode::EpollEt))
               return Fit{false, "epoll cannot watch regular files or block devices (EPERM): they are always ready", {}};
-            if (variant == "select" && s.qd > FD_SETSIZE)
+            if (mode == Mode::Select && s.qd > FD_SETSIZE)
               return Fit{false, "select watches at most FD_SETSIZE (" + std::to_string(FD_SETSIZE) + ") descriptors", {}};
-            if (file)
+            if (t.always_ready())
               f.notes.push_back("regular files are always ready: poll/select return at once, so this measures "
                                 "non-blocking I/O plus the readiness syscalls");
             return f;

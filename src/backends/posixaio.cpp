@@ -26,15 +26,12 @@
 namespace iobench {
 namespace {
 
-enum class Mode { Suspend, Poll, Signal, Thread, ListIo };
+enum class Mode { Suspend, Poll, Signal, Thread, ListIo };  // the order of the variants below
 
-Mode mode_of(const std::string& v) {
-  if (v == "poll") return Mode::Poll;
-  if (v == "signal") return Mode::Signal;
-  if (v == "thread") return Mode::Thread;
-  if (v == "listio") return Mode::ListIo;
-  return Mode::Suspend;
-}
+constexpr OptionDecl kFds{"posixaio_fds", "posixaio", OptionType::Count, 1, 4096, 1,
+                          "spread requests over N descriptors (glibc serialises per fd)", "posixaio_fds"};
+constexpr OptionDecl kThreads{"posixaio_threads", "posixaio", OptionType::Count, 1, 1024, std::nullopt,
+                              "glibc aio_init helper threads", "posixaio_threads"};
 
 // Real-time signals for posixaio:signal: one per job, because glibc sends a
 // process-directed signal and only the job that owns the request may take it.
@@ -58,11 +55,11 @@ struct Slot {
 class PosixAioEngine final : public Engine {
  public:
   explicit PosixAioEngine(const EngineConfig& c)
-      : mode_(mode_of(c.variant)),
-        ch_(c.target, std::max(c.spec.posixaio_fds ? c.spec.posixaio_fds : 1u, c.target.channels_for(c.qd))),
+      : mode_(static_cast<Mode>(c.variant)),
+        ch_(c.target, std::max(static_cast<unsigned>(c.spec.get(kFds)), c.target.channels_for(c.qd))),
         slots_(c.qd), list_(c.qd, nullptr), seq_(c.qd, 0), order_(c.qd), submit_list_(c.qd), requests_(c.qd) {
     counters_.extra.emplace_back("aio_calls", 0);
-    init_glibc(c.spec.posixaio_threads);
+    init_glibc(static_cast<unsigned>(c.spec.get(kThreads)));
 
     if (mode_ == Mode::Signal) {
       signo_ = signal_for_job(c.job);
@@ -302,20 +299,27 @@ class PosixAioEngine final : public Engine {
 
 BackendInfo posixaio_backend() {
   return {"posixaio", "glibc POSIX aio (aio_read / aio_write served by glibc helper threads)",
-          {"suspend", "poll", "signal", "thread", "listio"}, kCapNone,
+          {{"suspend", "aio_suspend on the requests in flight: the usual way to wait"},
+           {"poll", "spins on aio_error: no sleep and the shortest notification delay, for a whole CPU"},
+           {"signal", "SIGEV_SIGNAL: a real-time signal per completion, taken with sigtimedwait"},
+           {"thread", "SIGEV_THREAD: glibc calls a function on a thread it starts per completion (costly)"},
+           {"listio", "lio_listio(LIO_NOWAIT) submits each batch in one call; waits like suspend"}},
+          kCapNone, {&kFds, &kThreads},
           [] { return std::string(); },
-          [](const Target& t, const WorkloadSpec& s, const std::string& variant) {
+          [](const Target& t, const WorkloadSpec& s, unsigned variant) {
             Fit f;
-            if (variant == "signal" && s.jobs > max_signal_jobs())
+            const auto mode = static_cast<Mode>(variant);
+            if (mode == Mode::Signal && s.jobs > max_signal_jobs())
               return Fit{false, "posixaio:signal uses one real-time signal per job: at most " +
                                     std::to_string(max_signal_jobs()) + " jobs",
                          {}};
-            unsigned fds = s.posixaio_fds ? s.posixaio_fds : 1;
+            const uint64_t fds = s.get(kFds);
             if (fds == 1 && s.qd > 1 && t.channels_for(s.qd) == 1)
               f.notes.push_back("glibc aio serialises requests on one descriptor: with 1 fd at most one request is "
                                 "in service at a time (spread them with --posixaio-fds N)");
-            if (fds == 1 && s.qd >= 4 && t.channels_for(s.qd) == 1 && (variant == "suspend" || variant == "listio"))
-              f.notes.push_back("posixaio:" + variant + " on one descriptor sleeps until a quarter of a full queue "
+            if (fds == 1 && s.qd >= 4 && t.channels_for(s.qd) == 1 && (mode == Mode::Suspend || mode == Mode::ListIo))
+              f.notes.push_back(std::string(mode == Mode::Suspend ? "posixaio:suspend" : "posixaio:listio") +
+                                " on one descriptor sleeps until a quarter of a full queue "
                                 "has completed (the queue stays busy meanwhile); completions are timed when it wakes");
             f.notes.push_back("posixaio I/O runs in glibc helper threads: their system calls are not in "
                               "counters.syscalls (aio_calls counts library calls); their CPU time is in cpu");

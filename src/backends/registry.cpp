@@ -20,20 +20,10 @@ const std::vector<BackendInfo>& registry() {
   return all;
 }
 
-void check_backend_options(const WorkloadSpec& s, const std::vector<BackendChoice>& chosen) {
-  auto uses = [&](const char* name, const char* variant) {
-    return std::any_of(chosen.begin(), chosen.end(), [&](auto& c) {
-      return c.info->name == name && (!variant || c.variant == variant);
-    });
-  };
-  if (s.sqpoll_idle_ms && !uses("io_uring", "sqpoll"))
-    throw UsageError("--sqpoll-idle: only applies to io_uring:sqpoll, which this run does not include");
-  if (s.libaio_batch && !uses("libaio", nullptr))
-    throw UsageError("--libaio-batch: only applies to libaio, which this run does not include");
-  if (s.posixaio_fds && !uses("posixaio", nullptr))
-    throw UsageError("--posixaio-fds: only applies to posixaio, which this run does not include");
-  if (s.posixaio_threads && !uses("posixaio", nullptr))
-    throw UsageError("--posixaio-threads: only applies to posixaio, which this run does not include");
+std::string BackendChoice::unavailable() const {
+  std::string why = info->unavailable();
+  if (why.empty() && info->variants[variant].unavailable) why = info->variants[variant].unavailable();
+  return why;
 }
 
 const BackendInfo* find_backend(const std::string& name) {
@@ -44,7 +34,7 @@ const BackendInfo* find_backend(const std::string& name) {
 
 std::vector<BackendChoice> resolve_backends(const std::vector<std::string>& names) {
   std::vector<BackendChoice> out;
-  auto add = [&](const BackendInfo& b, const std::string& v) {
+  auto add = [&](const BackendInfo& b, unsigned v) {
     bool dup = std::any_of(out.begin(), out.end(), [&](auto& c) { return c.info == &b && c.variant == v; });
     if (!dup) out.push_back({&b, v});
   };
@@ -56,10 +46,7 @@ std::vector<BackendChoice> resolve_backends(const std::vector<std::string>& name
       if (!variant.empty() && variant != "*")
         throw UsageError("--backend: 'all' takes no variant but ':*' (every variant), got '" + spec + "'");
       for (auto& b : registry())
-        for (auto& v : b.variants) {
-          add(b, v);
-          if (variant.empty()) break;
-        }
+        for (unsigned v = 0; v < (variant.empty() ? 1 : b.variants.size()); ++v) add(b, v);
       continue;
     }
     const BackendInfo* b = find_backend(name);
@@ -69,16 +56,17 @@ std::vector<BackendChoice> resolve_backends(const std::vector<std::string>& name
       throw UsageError("--backend: unknown backend '" + name + "' (accepted: " + accepted + "all)");
     }
     if (variant == "*") {
-      for (auto& v : b->variants) add(*b, v);
+      for (unsigned v = 0; v < b->variants.size(); ++v) add(*b, v);
       continue;
     }
-    if (variant.empty()) variant = b->variants.front();
-    if (std::find(b->variants.begin(), b->variants.end(), variant) == b->variants.end()) {
+    if (variant.empty()) variant = b->variants.front().name;
+    auto it = std::find_if(b->variants.begin(), b->variants.end(), [&](auto& v) { return v.name == variant; });
+    if (it == b->variants.end()) {
       std::string accepted;
-      for (auto& v : b->variants) accepted += (accepted.empty() ? "" : ", ") + v;
+      for (auto& v : b->variants) accepted += (accepted.empty() ? "" : ", ") + v.name;
       throw UsageError("--backend: " + name + " has no variant '" + variant + "' (accepted: " + accepted + ", *)");
     }
-    add(*b, variant);
+    add(*b, static_cast<unsigned>(it - b->variants.begin()));
   }
   return out;
 }

@@ -45,12 +45,14 @@ void on_signal(int signo, siginfo_t* info, void*) {
   log.count = log.count + 1;
 }
 
+constexpr unsigned kHandler = 1;  // variant index: waitinfo, handler
+
 int signal_for_job(unsigned job) { return SIGRTMIN + 1 + static_cast<int>(job % static_cast<unsigned>(SIGRTMAX - SIGRTMIN - 1)); }
 
 class SigioEngine final : public Engine {
  public:
   explicit SigioEngine(const EngineConfig& c)
-      : handler_mode_(c.variant == "handler"),
+      : handler_mode_(c.variant == kHandler),
         ch_(c.target, c.qd, O_NONBLOCK),
         seekable_(c.target.seekable()),
         pending_(c.qd, nullptr),
@@ -207,10 +209,14 @@ class SigioEngine final : public Engine {
 
 BackendInfo sigio_backend() {
   return {"sigio", "signal-driven I/O: O_ASYNC + F_SETSIG real-time signals, one descriptor per request",
-          {"waitinfo", "handler"}, kCapNone,
+          {{"waitinfo", "the signal stays blocked and is taken with sigtimedwait: no handler, one syscall per "
+                        "notification"},
+           {"handler", "a sigaction handler logs the descriptor while the job sleeps in ppoll: the classic "
+                       "signal-driven program, with a signal delivery per notification"}},
+          kCapNone, {},
           [] { return std::string(); },
-          [](const Target& t, const WorkloadSpec&, const std::string&) {
-            if (t.kind() == TargetKind::File)
+          [](const Target& t, const WorkloadSpec&, unsigned) {
+            if (t.always_ready())
               return Fit{false, "regular files do not raise SIGIO", {}};
             return Fit{};
           },

@@ -38,9 +38,10 @@ class SyncEngine final : public Engine {
 
 BackendInfo sync_backend() {
   return {"sync", "blocking pread/pwrite; qd > 1 runs qd threads, one request in flight each",
-          {"default"}, kCapOneInFlight,
+          {{"default", "pread/pwrite in qd threads: the baseline every other model is measured against"}},
+          kCapOneInFlight, {},
           [] { return std::string(); },
-          [](const Target&, const WorkloadSpec&, const std::string&) { return Fit{}; },
+          [](const Target&, const WorkloadSpec&, unsigned) { return Fit{}; },
           [](const EngineConfig& c) { return std::make_unique<SyncEngine>(c); }};
 }
 

@@ -4,43 +4,40 @@
 
 #include <nlohmann/json.hpp>
 
-#include "backends/backend.h"
 #include "cli/commands.h"
+#include "run/plan.h"
 #include "targets/target.h"
 
 namespace iobench {
 namespace {
 
-struct TargetInfo {
-  const char* spelling;
-  const char* description;
-  std::string (*unavailable)();
-};
-
-const TargetInfo kTargets[] = {
-    {"file:PATH", "a regular file or block device (default: a temporary file in $TMPDIR or /var/tmp)",
-     [] { return std::string(); }},
-    {"emu", "user-space emulation of the test device (pipes + an emulator thread; --emu-latency)",
-     [] { return std::string(); }},
-    {"driver", "the bundled kernel module's /dev/iobench (--dev-latency, --dev-qdepth, --dev-fail-every)",
-     driver_unavailable},
-};
-
 int list(bool as_json) {
-  nlohmann::json doc = {{"backends", nlohmann::json::array()}, {"targets", nlohmann::json::array()}};
+  using json = nlohmann::json;
+  json doc = {{"backends", json::array()}, {"targets", json::array()}, {"fields", json::array()}};
   for (auto& b : registry()) {
     std::string why = b.unavailable();
+    json variants = json::array();
+    for (unsigned v = 0; v < b.variants.size(); ++v) {
+      std::string vwhy = BackendChoice{&b, v}.unavailable();
+      variants.push_back({{"name", b.variants[v].name}, {"description", b.variants[v].description},
+                          {"available", vwhy.empty()}, {"reason", vwhy}});
+    }
     doc["backends"].push_back({{"name", b.name},
-                               {"variants", b.variants},
-                               {"default_variant", b.variants.front()},
+                               {"variants", variants},
+                               {"default_variant", b.variants.front().name},
                                {"description", b.description},
                                {"available", why.empty()},
                                {"reason", why}});
   }
-  for (auto& t : kTargets) {
+  for (auto& t : target_registry()) {
     std::string why = t.unavailable();
     doc["targets"].push_back(
-        {{"name", t.spelling}, {"description", t.description}, {"available", why.empty()}, {"reason", why}});
+        {{"name", t.name}, {"spelling", t.spelling}, {"description", t.description}, {"available", why.empty()},
+         {"reason", why}});
+  }
+  for (const FieldInfo& f : workload_parser().fields()) {
+    doc["fields"].push_back({{"field", f.field}, {"flag", f.flag}, {"help", f.help}, {"owner", f.owner}});
+    if (!f.off_flag.empty()) doc["fields"].back()["off_flag"] = f.off_flag;
   }
   if (as_json) {
     std::printf("%s\n", doc.dump(2).c_str());
@@ -48,16 +45,18 @@ int list(bool as_json) {
   }
   std::printf("backends (--backend NAME[:VARIANT]; the first variant is the default):\n");
   for (auto& b : doc["backends"]) {
-    std::string variants;
-    for (auto& v : b["variants"]) variants += (variants.empty() ? "" : ", ") + v.get<std::string>();
-    std::printf("  %-9s %-13s %s\n            variants: %s\n", b["name"].get<std::string>().c_str(),
-                b["available"].get<bool>() ? "available" : "UNAVAILABLE", b["description"].get<std::string>().c_str(),
-                variants.c_str());
+    std::printf("  %-9s %-13s %s\n", b["name"].get<std::string>().c_str(),
+                b["available"].get<bool>() ? "available" : "UNAVAILABLE", b["description"].get<std::string>().c_str());
     if (!b["available"].get<bool>()) std::printf("            why: %s\n", b["reason"].get<std::string>().c_str());
+    for (auto& v : b["variants"]) {
+      std::printf("      :%-9s %s\n", v["name"].get<std::string>().c_str(), v["description"].get<std::string>().c_str());
+      if (b["available"].get<bool>() && !v["available"].get<bool>())
+        std::printf("                 UNAVAILABLE: %s\n", v["reason"].get<std::string>().c_str());
+    }
   }
   std::printf("targets (--target):\n");
   for (auto& t : doc["targets"]) {
-    std::printf("  %-9s %-13s %s\n", t["name"].get<std::string>().c_str(),
+    std::printf("  %-13s %-13s %s\n", t["spelling"].get<std::string>().c_str(),
                 t["available"].get<bool>() ? "available" : "UNAVAILABLE", t["description"].get<std::string>().c_str());
     if (!t["available"].get<bool>()) std::printf("            why: %s\n", t["reason"].get<std::string>().c_str());
   }

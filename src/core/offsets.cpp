@@ -49,15 +49,15 @@ uint64_t ZipfSampler::sample(Rng& rng) const {
   }
 }
 
-OffsetGen::OffsetGen(Pattern p, double theta, uint64_t base, uint64_t span, uint64_t bs,
+OffsetGen::OffsetGen(Distribution d, double theta, uint64_t base, uint64_t span, uint64_t bs,
                      uint64_t seed, uint64_t start_block)
-    : pattern_(p),
+    : dist_(d),
       base_(base),
       bs_(bs),
       blocks_(std::max<uint64_t>(span / bs, 1)),
       cursor_(start_block % blocks_),
       rng_(seed),
-      zipf_(blocks_, p == Pattern::Zipf ? theta : 1.0),
+      zipf_(blocks_, d == Distribution::Zipf ? theta : 1.0),
       stride_(1) {
   // A large odd stride coprime with the block count maps rank r to block
   // (r * stride) mod n, a bijection that scatters the hot ranks.
@@ -68,15 +68,15 @@ OffsetGen::OffsetGen(Pattern p, double theta, uint64_t base, uint64_t span, uint
 
 uint64_t OffsetGen::next() {
   uint64_t block;
-  switch (pattern_) {
-    case Pattern::Sequential:
+  switch (dist_) {
+    case Distribution::Sequential:
       block = cursor_;
       if (++cursor_ == blocks_) cursor_ = 0;
       break;
-    case Pattern::Uniform:
+    case Distribution::Uniform:
       block = rng_.below(blocks_);
       break;
-    case Pattern::Zipf:
+    case Distribution::Zipf:
     default:
       block = static_cast<uint64_t>((static_cast<unsigned __int128>(zipf_.sample(rng_) - 1) * stride_) % blocks_);
       break;

@@ -7,7 +7,7 @@
 
 namespace iobench {
 
-enum class Pattern { Sequential, Uniform, Zipf };
+enum class Distribution { Sequential, Uniform, Zipf };
 
 // Zipf over ranks 1..n with exponent theta > 0, by rejection-inversion
 // (Hörmann & Derflinger 1996): O(1) per sample, no table, any theta.
@@ -29,13 +29,13 @@ class OffsetGen {
  public:
   // Blocks of `bs` bytes in [base, base + span); `start` is the first
   // sequential block (so jobs can start at different places).
-  OffsetGen(Pattern p, double theta, uint64_t base, uint64_t span, uint64_t bs,
+  OffsetGen(Distribution d, double theta, uint64_t base, uint64_t span, uint64_t bs,
             uint64_t seed, uint64_t start_block = 0);
   uint64_t next();
   Rng& rng() { return rng_; }
 
  private:
-  Pattern pattern_;
+  Distribution dist_;
   uint64_t base_, bs_, blocks_;
   uint64_t cursor_;
   Rng rng_;

@@ -106,7 +106,7 @@ class Job {
       // Non-trivial data so no layer below gets zero pages for free.
       pattern::fill(reqs[i].buf, bs - bs % pattern::kSector, i * bs, p_.seed);
     }
-    OffsetGen gen(s.pattern(), s.zipf_theta, 0, s.size, bs, p_.seed,
+    OffsetGen gen(s.offsets(), s.zipf_theta, 0, s.size, bs, p_.seed,
                   static_cast<uint64_t>(p_.index) * (s.size / bs) / p_.threads);
     const unsigned read_pct = s.read_percent();
     const uint64_t data_seed = p_.target.data_seed();
@@ -322,7 +322,7 @@ Metrics run_once(const WorkloadSpec& spec, const BackendChoice& backend, const T
   for (unsigned i = 0; i < threads; ++i) pool.emplace_back(Job(params[i], shared, states[i]));
 
   shared.ready.wait();
-  Progress progress(opts.progress, backend.info->name + ":" + backend.variant);
+  Progress progress(opts.progress, backend.label());
   const uint64_t runtime = spec.effective_runtime_ns();
   const uint64_t t0 = now_ns();
   Usage u0 = usage_now(target);
@@ -399,10 +399,10 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
   Result result;
   result.spec = spec;
   result.backend = backend.info->name;
-  result.variant = backend.variant;
+  result.variant = backend.variant_name();
   result.target = target.describe();
 
-  if (std::string why = backend.info->unavailable(); !why.empty()) {
+  if (std::string why = backend.unavailable(); !why.empty()) {
     result.status = Status::Skipped;
     result.reason = why;
     return result;
@@ -414,6 +414,8 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
     result.reason = fit.reason;
     return result;
   }
+  // The target's running totals, so this result reports its own share.
+  const nlohmann::json counters_before = target.counters();
   for (unsigned rep = 0; rep < spec.repeat; ++rep) {
     if (stop.poll()) {
       result.status = Status::Interrupted;
@@ -424,6 +426,9 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
     if (m.ops || result.status == Status::Ok || result.status == Status::Interrupted) result.repetitions.push_back(std::move(m));
     if (result.status != Status::Ok) break;
   }
+  const nlohmann::json counters_after = target.counters();
+  for (auto& [k, after] : counters_after.items())
+    result.target[k] = after.get<uint64_t>() - counters_before.value(k, uint64_t{0});
   if (spec.writes() && !spec.verify && !(backend.info->caps & kCapNoIo)) target.wrote_unstamped();
   summarize(result);
   return result;

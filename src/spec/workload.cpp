@@ -21,6 +21,9 @@ using json = nlohmann::json;
 
 namespace {
 
+// A JSON integer that is not negative (a C++ caller's json(1) is signed).
+bool is_count(const json& v) { return v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0); }
+
 [[noreturn]] void bad(const std::string& where, const std::string& accepted, const json& v) {
   std::string got = v.is_string() ? "'" + v.get<std::string>() + "'" : v.dump();
   throw UsageError(where + ": expected " + accepted + ", got " + got);
@@ -29,7 +32,7 @@ namespace {
 uint64_t as_uint(const json& v, const std::string& where, uint64_t lo, uint64_t hi) {
   std::string accepted = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
   uint64_t out = 0;
-  if (v.is_number_unsigned()) {
+  if (is_count(v)) {
     out = v.get<uint64_t>();
   } else if (v.is_string()) {
     const std::string s = v.get<std::string>();
@@ -45,7 +48,7 @@ uint64_t as_uint(const json& v, const std::string& where, uint64_t lo, uint64_t 
 uint64_t as_size(const json& v, const std::string& where, uint64_t lo) {
   std::string accepted = std::string(kSizeHelp) + " (at least " + format_size(lo) + ")";
   std::optional<uint64_t> r;
-  if (v.is_number_unsigned()) r = v.get<uint64_t>();
+  if (is_count(v)) r = v.get<uint64_t>();
   else if (v.is_string()) r = parse_size(v.get<std::string>());
   if (!r || *r < lo) bad(where, accepted, v);
   return *r;
@@ -54,7 +57,7 @@ uint64_t as_size(const json& v, const std::string& where, uint64_t lo) {
 uint64_t as_duration(const json& v, const std::string& where, bool allow_zero) {
   std::string accepted = std::string(kDurationHelp) + (allow_zero ? "" : " (more than 0)");
   std::optional<uint64_t> r;
-  if (v.is_number_unsigned()) r = v.get<uint64_t>() * 1'000'000'000ull;  // bare number: seconds
+  if (is_count(v)) r = v.get<uint64_t>() * 1'000'000'000ull;  // bare number: seconds
   else if (v.is_string()) r = parse_duration_ns(v.get<std::string>());
   if (!r || (!allow_zero && *r == 0)) bad(where, accepted, v);
   return *r;
@@ -150,18 +153,29 @@ std::vector<T> list_of(const json& v, const std::string& where, Parse parse) {
   return out;
 }
 
-using Setter = std::function<void(WorkloadSpec&, const json&, const std::string&)>;
+using Setter = void (*)(WorkloadSpec&, const json&, const std::string&);
 
-const std::vector<std::pair<std::string_view, Setter>>& setters() {
-  static const std::vector<std::pair<std::string_view, Setter>> table = {
-      {"name", [](WorkloadSpec& s, const json& v, const std::string& w) { s.name = as_string(v, w, "a non-empty name"); }},
-      {"rw", [](WorkloadSpec& s, const json& v, const std::string& w) {
+struct CoreField {
+  std::string_view field, flag, help;
+  Setter set;
+  bool is_switch = false;
+  std::string_view off_flag = {};
+};
+
+const std::vector<CoreField>& core_fields() {
+  static const std::vector<CoreField> table = {
+      {"name", "--name", "name shown in tables",
+       [](WorkloadSpec& s, const json& v, const std::string& w) { s.name = as_string(v, w, "a non-empty name"); }},
+      {"rw", "--rw", "read, write, randread, randwrite or randrw",
+       [](WorkloadSpec& s, const json& v, const std::string& w) {
          s.rw = as_enum<RwMode>(v, w, {{"read", RwMode::Read}, {"write", RwMode::Write},
                                        {"randread", RwMode::RandRead}, {"randwrite", RwMode::RandWrite},
                                        {"randrw", RwMode::RandRW}});
        }},
-      {"rwmix_read", [](WorkloadSpec& s, const json& v, const std::string& w) { s.rwmix_read = static_cast<unsigned>(as_uint(v, w, 0, 100)); }},
-      {"bs", [](WorkloadSpec& s, const json& v, const std::string& w) {
+      {"rwmix_read", "--rwmix-read", "percent of reads in randrw (0-100)",
+       [](WorkloadSpec& s, const json& v, const std::string& w) { s.rwmix_read = static_cast<unsigned>(as_uint(v, w, 0, 100)); }},
+      {"bs", "--bs", "block size, e.g. 4k (a list sweeps)",
+       [](WorkloadSpec& s, const json& v, const std::string& w) {
          s.bs_sweep = list_of<uint64_t>(v, w, [&](const json& e) {
            uint64_t bs = as_size(e, w, 1);
            if (bs > (64u << 20)) bad(w, std::string(kSizeHelp) + " up to 64M", e);
@@ -170,30 +184,41 @@ const std::vector<std::pair<std::string_view, Setter>>& setters() {
          s.bs = s.bs_sweep.front();
          if (s.bs_sweep.size() == 1) s.bs_sweep.clear();
        }},
-      {"qd", [](WorkloadSpec& s, const json& v, const std::string& w) {
+      {"qd", "--qd", "requests in flight per job (a list sweeps)",
+       [](WorkloadSpec& s, const json& v, const std::string& w) {
          s.qd_sweep = list_of<unsigned>(v, w, [&](const json& e) { return as_uint(e, w, 1, 4096); });
          s.qd = s.qd_sweep.front();
          if (s.qd_sweep.size() == 1) s.qd_sweep.clear();
        }},
-      {"jobs", [](WorkloadSpec& s, const json& v, const std::string& w) {
+      {"jobs", "--jobs", "job threads (a list sweeps)",
+       [](WorkloadSpec& s, const json& v, const std::string& w) {
          s.jobs_sweep = list_of<unsigned>(v, w, [&](const json& e) { return as_uint(e, w, 1, 256); });
          s.jobs = s.jobs_sweep.front();
          if (s.jobs_sweep.size() == 1) s.jobs_sweep.clear();
        }},
-      {"size", [](WorkloadSpec& s, const json& v, const std::string& w) { s.size = as_size(v, w, 4096); }},
-      {"runtime", [](WorkloadSpec& s, const json& v, const std::string& w) { s.runtime_ns = as_duration(v, w, false); }},
-      {"ops", [](WorkloadSpec& s, const json& v, const std::string& w) { s.ops = as_uint(v, w, 1, UINT64_MAX / 2); }},
-      {"ramp", [](WorkloadSpec& s, const json& v, const std::string& w) { s.ramp_ns = as_duration(v, w, true); }},
-      {"repeat", [](WorkloadSpec& s, const json& v, const std::string& w) { s.repeat = static_cast<unsigned>(as_uint(v, w, 1, 1000)); }},
-      {"direct", [](WorkloadSpec& s, const json& v, const std::string& w) { s.direct = as_bool(v, w); s.direct_given = true; }},
-      {"fsync_every", [](WorkloadSpec& s, const json& v, const std::string& w) { s.fsync_every = as_uint(v, w, 0, UINT64_MAX / 2); }},
-      {"rate_iops", [](WorkloadSpec& s, const json& v, const std::string& w) { s.rate_iops = as_uint(v, w, 0, 100'000'000); }},
-      {"distribution", [](WorkloadSpec& s, const json& v, const std::string& w) {
+      {"size", "--size", "bytes of the target to use, e.g. 1G",
+       [](WorkloadSpec& s, const json& v, const std::string& w) { s.size = as_size(v, w, 4096); }},
+      {"runtime", "--runtime", "measured time per repetition, e.g. 5s",
+       [](WorkloadSpec& s, const json& v, const std::string& w) { s.runtime_ns = as_duration(v, w, false); }},
+      {"ops", "--ops", "requests per job (instead of, or capped by, --runtime)",
+       [](WorkloadSpec& s, const json& v, const std::string& w) { s.ops = as_uint(v, w, 1, UINT64_MAX / 2); }},
+      {"ramp", "--ramp", "unmeasured warm-up before each repetition",
+       [](WorkloadSpec& s, const json& v, const std::string& w) { s.ramp_ns = as_duration(v, w, true); }},
+      {"repeat", "--repeat", "repetitions",
+       [](WorkloadSpec& s, const json& v, const std::string& w) { s.repeat = static_cast<unsigned>(as_uint(v, w, 1, 1000)); }},
+      {"direct", "--direct", "O_DIRECT, bypassing the page cache (--buffered: through it)",
+       [](WorkloadSpec& s, const json& v, const std::string& w) { s.direct = as_bool(v, w); }, true, "--buffered"},
+      {"fsync_every", "--fsync-every", "fsync after this many writes",
+       [](WorkloadSpec& s, const json& v, const std::string& w) { s.fsync_every = as_uint(v, w, 0, UINT64_MAX / 2); }},
+      {"rate_iops", "--rate", "IOPS limit per job; latency then counts from the intended issue time",
+       [](WorkloadSpec& s, const json& v, const std::string& w) { s.rate_iops = as_uint(v, w, 0, 100'000'000); }},
+      {"distribution", "--distribution", "uniform or zipf:THETA",
+       [](WorkloadSpec& s, const json& v, const std::string& w) {
          const std::string accepted = "uniform or zipf:THETA with THETA a number > 0 (e.g. zipf:1.2)";
          if (!v.is_string()) bad(w, accepted, v);
          const std::string d = v.get<std::string>();
          if (d == "uniform") {
-           s.distribution = Pattern::Uniform;
+           s.distribution = Distribution::Uniform;
            s.zipf_theta = 0;
            return;
          }
@@ -201,11 +226,13 @@ const std::vector<std::pair<std::string_view, Setter>>& setters() {
          double theta = 0;
          auto r = std::from_chars(d.data() + 5, d.data() + d.size(), theta);
          if (r.ec != std::errc() || r.ptr != d.data() + d.size() || !(theta > 0) || theta > 100) bad(w, accepted, v);
-         s.distribution = Pattern::Zipf;
+         s.distribution = Distribution::Zipf;
          s.zipf_theta = theta;
        }},
-      {"seed", [](WorkloadSpec& s, const json& v, const std::string& w) { s.seed = as_uint(v, w, 0, UINT64_MAX); }},
-      {"backends", [](WorkloadSpec& s, const json& v, const std::string& w) {
+      {"seed", "--seed", "seed for offsets and data",
+       [](WorkloadSpec& s, const json& v, const std::string& w) { s.seed = as_uint(v, w, 0, UINT64_MAX); }},
+      {"backends", "--backend", "NAME[:VARIANT], NAME:*, all or all:* (comma-separated list)",
+       [](WorkloadSpec& s, const json& v, const std::string& w) {
          const std::string accepted = "a backend name, NAME:VARIANT, \"all\", or a list of them";
          std::vector<std::string> out;
          auto add = [&](const json& e) {
@@ -220,78 +247,96 @@ const std::vector<std::pair<std::string_view, Setter>>& setters() {
          if (out.empty()) bad(w, accepted, v);
          s.backends = out;
        }},
-      {"target", [](WorkloadSpec& s, const json& v, const std::string& w) {
-         s.target = as_string(v, w, "file:PATH, emu or driver[:/dev/iobench] (or an empty string for a temporary file)");
+      {"target", "--target", "KIND[:ARG]: file:PATH, emu, driver[:DEV] (default: a temporary file)",
+       [](WorkloadSpec& s, const json& v, const std::string& w) {
+         const std::string accepted = "KIND or KIND:ARG (iobench list shows the targets), or \"\" for a temporary file";
+         if (!v.is_string()) bad(w, accepted, v);
+         const std::string t = v.get<std::string>();
+         auto colon = t.find(':');
+         if (colon == 0) bad(w, accepted, v);
+         s.target = t.empty() ? TargetSpec{} : TargetSpec{t.substr(0, colon), colon == std::string::npos ? "" : t.substr(colon + 1)};
+         if (colon != std::string::npos && s.target.arg.empty()) bad(w, accepted, v);
        }},
-      {"verify", [](WorkloadSpec& s, const json& v, const std::string& w) { s.verify = as_bool(v, w); }},
-      {"on_error", [](WorkloadSpec& s, const json& v, const std::string& w) {
+      {"verify", "--verify", "stamp written blocks and check every block read",
+       [](WorkloadSpec& s, const json& v, const std::string& w) { s.verify = as_bool(v, w); }, true},
+      {"on_error", "--on-error", "continue or stop",
+       [](WorkloadSpec& s, const json& v, const std::string& w) {
          s.on_error = as_enum<OnError>(v, w, {{"continue", OnError::Continue}, {"stop", OnError::Stop}});
        }},
-      {"allow_overwrite", [](WorkloadSpec& s, const json& v, const std::string& w) { s.allow_overwrite = as_bool(v, w); }},
-      {"posixaio_fds", [](WorkloadSpec& s, const json& v, const std::string& w) { s.posixaio_fds = static_cast<unsigned>(as_uint(v, w, 1, 4096)); }},
-      {"posixaio_threads", [](WorkloadSpec& s, const json& v, const std::string& w) { s.posixaio_threads = static_cast<unsigned>(as_uint(v, w, 1, 1024)); }},
-      {"emu_latency", [](WorkloadSpec& s, const json& v, const std::string& w) {
-         s.emu_latency_ns = as_duration(v, w, true);
-         if (s.emu_latency_ns > 10'000'000'000ull) bad(w, "a duration up to 10s", v);
-         s.emu_set = true;
-       }},
-      {"emu_bandwidth", [](WorkloadSpec& s, const json& v, const std::string& w) {
-         s.emu_bandwidth = v.is_number_unsigned() && v.get<uint64_t>() == 0 ? 0 : as_size(v, w, 4096);
-         s.emu_set = true;
-       }},
-      {"emu_fail_every", [](WorkloadSpec& s, const json& v, const std::string& w) {
-         s.emu_fail_every = as_uint(v, w, 0, UINT64_MAX / 2);
-         s.emu_set = true;
-       }},
-      {"dev_latency", [](WorkloadSpec& s, const json& v, const std::string& w) {
-         s.dev_latency_ns = as_duration(v, w, true);
-         if (*s.dev_latency_ns > 10'000'000'000ull) bad(w, "a duration up to 10s (the driver's cap)", v);
-       }},
-      {"dev_qdepth", [](WorkloadSpec& s, const json& v, const std::string& w) { s.dev_qdepth = as_uint(v, w, 1, 4096); }},
-      {"dev_fail_every", [](WorkloadSpec& s, const json& v, const std::string& w) { s.dev_fail_every = as_uint(v, w, 0, UINT64_MAX / 2); }},
-      {"cpus", [](WorkloadSpec& s, const json& v, const std::string& w) { s.cpus = as_cpus(v, w); }},
-      {"libaio_batch", [](WorkloadSpec& s, const json& v, const std::string& w) { s.libaio_batch = static_cast<unsigned>(as_uint(v, w, 1, 4096)); }},
-      {"sqpoll_idle", [](WorkloadSpec& s, const json& v, const std::string& w) {
-         uint64_t ns = as_duration(v, w, false);
-         if (ns < 1'000'000 || ns > 60'000'000'000ull) bad(w, "a duration from 1ms to 60s", v);
-         s.sqpoll_idle_ms = static_cast<unsigned>(ns / 1'000'000);
-       }},
+      {"allow_overwrite", "--allow-overwrite", "allow writing a file or device iobench did not create",
+       [](WorkloadSpec& s, const json& v, const std::string& w) { s.allow_overwrite = as_bool(v, w); }, true},
+      {"cpus", "--cpus", "CPUs the job threads run on, e.g. 0 or 0-1,3 (threads they start, like glibc's aio helpers, too)",
+       [](WorkloadSpec& s, const json& v, const std::string& w) { s.cpus = as_cpus(v, w); }},
   };
   return table;
 }
 
-}  // namespace
-
-const std::vector<std::string_view>& workload_fields() {
-  static const std::vector<std::string_view> names = [] {
-    std::vector<std::string_view> n;
-    for (auto& [k, f] : setters()) n.push_back(k);
-    return n;
-  }();
-  return names;
+uint64_t as_option(const OptionDecl& d, const json& v, const std::string& where) {
+  uint64_t value = 0;
+  std::string accepted;
+  switch (d.type) {
+    case OptionType::Count:
+      value = as_uint(v, where, d.zero_means_none ? 0 : d.min, d.max);
+      accepted = "an integer from " + std::to_string(d.min) + " to " + std::to_string(d.max);
+      break;
+    case OptionType::Duration:
+      value = as_duration(v, where, true);
+      accepted = "a duration from " + format_duration(d.min) + " to " + format_duration(d.max);
+      break;
+    case OptionType::Size:
+      value = is_count(v) && v.get<uint64_t>() == 0 ? 0 : as_size(v, where, 1);
+      accepted = std::string(kSizeHelp) + ", from " + format_size(d.min) + " to " + format_size(d.max);
+      break;
+  }
+  if ((value == 0 && d.zero_means_none) || (value >= d.min && value <= d.max)) return value;
+  bad(where, accepted + (d.zero_means_none ? " (or 0: none)" : ""), v);
 }
 
-void set_field(WorkloadSpec& spec, std::string_view key, const json& value, const std::string& where) {
-  for (auto& [k, f] : setters()) {
-    if (k == key) {
-      f(spec, value, where);
+}  // namespace
+
+bool WorkloadSpec::given(const OptionDecl& d) const {
+  return std::any_of(options.begin(), options.end(), [&](auto& o) { return o.first == &d; });
+}
+
+uint64_t WorkloadSpec::get(const OptionDecl& d) const {
+  for (auto& [decl, v] : options)
+    if (decl == &d) return v;
+  return d.fallback.value_or(0);
+}
+
+WorkloadParser::WorkloadParser(std::vector<const OptionDecl*> options) : options_(std::move(options)) {}
+
+void WorkloadParser::set(WorkloadSpec& spec, std::string_view key, const json& value, const std::string& where) const {
+  for (auto& f : core_fields())
+    if (f.field == key) return f.set(spec, value, where);
+  for (const OptionDecl* d : options_)
+    if (d->field == key) {
+      uint64_t v = as_option(*d, value, where);
+      std::erase_if(spec.options, [&](auto& o) { return o.first == d; });
+      spec.options.emplace_back(d, v);
       return;
     }
-  }
   std::string accepted;
-  for (auto k : workload_fields()) accepted += (accepted.empty() ? "" : ", ") + std::string(k);
+  for (auto& f : fields()) accepted += (accepted.empty() ? "" : ", ") + std::string(f.field);
   throw UsageError(where + ": unknown field '" + std::string(key) + "' (accepted: " + accepted + ")");
 }
 
-void apply_fields(WorkloadSpec& spec, const json& fields, const std::string& origin) {
+std::vector<FieldInfo> WorkloadParser::fields() const {
+  std::vector<FieldInfo> out;
+  for (auto& f : core_fields()) out.push_back({f.field, std::string(f.flag), std::string(f.help), "", f.is_switch, f.off_flag});
+  for (const OptionDecl* d : options_) out.push_back({d->field, d->flag(), std::string(d->owner) + ": " + std::string(d->help), d->owner, false, {}});
+  return out;
+}
+
+void WorkloadParser::apply(WorkloadSpec& spec, const json& fields, const std::string& origin) const {
   for (auto& [k, v] : fields.items()) {
     std::string where = origin.empty() ? "--" + k : origin + ": field '" + k + "'";
     if (origin.empty()) std::replace(where.begin(), where.end(), '_', '-');
-    set_field(spec, k, v, where);
+    set(spec, k, v, where);
   }
 }
 
-WorkloadSpec load_workload(const std::string& path) {
+WorkloadSpec WorkloadParser::load(const std::string& path) const {
   std::ifstream in(path);
   if (!in) throw UsageError("--workload: cannot open '" + path + "': " + errno_text(errno));
   json doc;
@@ -305,28 +350,17 @@ WorkloadSpec load_workload(const std::string& path) {
   WorkloadSpec spec;
   spec.name = path.substr(path.find_last_of('/') + 1);
   if (spec.name.ends_with(".json")) spec.name.resize(spec.name.size() - 5);
-  apply_fields(spec, doc, path);
+  apply(spec, doc, path);
   return spec;
 }
 
 void validate(const WorkloadSpec& s) {
-  if (s.direct && s.bs % 512 != 0)
+  if (s.is_direct() && s.bs % 512 != 0)
     throw UsageError("--bs: direct I/O needs a multiple of 512 bytes, got " + std::to_string(s.bs));
   if (s.verify && s.bs % 512 != 0)
     throw UsageError("--bs: --verify checks 512-byte sectors, so bs must be a multiple of 512, got " + std::to_string(s.bs));
   if (s.size < s.bs)
     throw UsageError("--size: must be at least bs (" + format_size(s.bs) + "), got " + format_size(s.size));
-  bool driver = s.target == "driver" || s.target.starts_with("driver:");
-  if (s.target == "emu" && (s.bs % 4096 != 0 || s.bs > (1u << 20)))
-    throw UsageError("--bs: the emu target needs a multiple of 4k up to 1M (one block per pipe), got " +
-                     format_size(s.bs));
-  if ((s.target == "emu" || driver) && s.direct)
-    throw UsageError("--direct: does not apply to the " + std::string(driver ? "driver" : "emu") +
-                     " target (it has no page cache)");
-  if ((s.dev_latency_ns || s.dev_qdepth || s.dev_fail_every) && !driver)
-    throw UsageError("--dev-latency/--dev-qdepth/--dev-fail-every: only apply to --target driver");
-  if (s.emu_set && s.target != "emu")
-    throw UsageError("--emu-latency/--emu-bandwidth/--emu-fail-every: only apply to --target emu");
   if (s.fsync_every && !s.writes())
     throw UsageError("--fsync-every: only applies to workloads that write, but rw is " + std::string(rw_name(s.rw)));
 }
@@ -384,23 +418,15 @@ json to_json(const WorkloadSpec& s) {
   j["ops"] = s.ops;
   j["ramp_ns"] = s.ramp_ns;
   j["repeat"] = s.repeat;
-  j["direct"] = s.direct;
+  j["direct"] = s.is_direct();
   j["fsync_every"] = s.fsync_every;
   j["rate_iops"] = s.rate_iops;
-  j["distribution"] = s.distribution == Pattern::Zipf ? "zipf:" + json(s.zipf_theta).dump() : "uniform";
+  j["distribution"] = s.distribution == Distribution::Zipf ? "zipf:" + json(s.zipf_theta).dump() : "uniform";
   j["seed"] = s.seed;
   j["verify"] = s.verify;
   j["on_error"] = s.on_error == OnError::Stop ? "stop" : "continue";
-  if (s.posixaio_fds) j["posixaio_fds"] = s.posixaio_fds;
-  if (s.posixaio_threads) j["posixaio_threads"] = s.posixaio_threads;
-  if (s.target == "emu") {
-    j["emu_latency_ns"] = s.emu_latency_ns;
-    j["emu_bandwidth_bytes_per_s"] = s.emu_bandwidth;
-    j["emu_fail_every"] = s.emu_fail_every;
-  }
-  if (s.libaio_batch) j["libaio_batch"] = s.libaio_batch;
   if (!s.cpus.empty()) j["cpus"] = s.cpus;
-  if (s.sqpoll_idle_ms) j["sqpoll_idle_ns"] = uint64_t{s.sqpoll_idle_ms} * 1'000'000;
+  for (auto& [decl, v] : s.options) j[std::string(decl->json_key)] = v;
   return j;
 }
 

@@ -2,20 +2,34 @@
 // The workload specification: one struct, filled from a JSON file and from
 // command-line flags through the same per-field parser, so both accept the
 // same spellings and reject bad values with the same message.
+//
+// The fields every workload has are declared here; options that belong to
+// one target or backend are declared by their owner (spec/options.h) and
+// handed to the parser by the layer that knows every owner.
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include "core/offsets.h"
+#include "spec/options.h"
 
 namespace iobench {
 
 enum class RwMode { Read, Write, RandRead, RandWrite, RandRW };
 enum class OnError { Continue, Stop };
+
+// "file:PATH", "emu", "driver:/dev/x": the kind and what follows the colon,
+// split once here; targets/ knows which kinds exist and what the argument means.
+struct TargetSpec {
+  std::string kind = "file";
+  std::string arg;  // file: the path ("" = a temporary file); driver: the device
+  std::string text() const { return arg.empty() ? kind : kind + ":" + arg; }
+};
 
 struct WorkloadSpec {
   static constexpr uint64_t kDefaultRuntimeNs = 2'000'000'000;
@@ -30,31 +44,20 @@ struct WorkloadSpec {
   uint64_t ops = 0;                // per job; 0 = until runtime
   uint64_t ramp_ns = 0;
   unsigned repeat = 1;
-  bool direct = false;
-  bool direct_given = false;        // set by the workload; else each backend's default (libaio: O_DIRECT)
+  std::optional<bool> direct;      // not given: each backend's default (libaio: O_DIRECT on files)
   uint64_t fsync_every = 0;        // writes between fsyncs; 0 = never
   uint64_t rate_iops = 0;          // per job; 0 = unlimited
-  Pattern distribution = Pattern::Uniform;
+  Distribution distribution = Distribution::Uniform;
   double zipf_theta = 0;
   uint64_t seed = 1;
   std::vector<std::string> backends = {"all"};
   std::vector<unsigned> cpus;      // job threads (and the threads they start) run only here; empty = anywhere
-  std::string target;              // "" = a temporary file
+  TargetSpec target;
   bool verify = false;
   OnError on_error = OnError::Continue;
   bool allow_overwrite = false;
-  // Backend options; 0 = the backend's default.
-  unsigned posixaio_fds = 0;       // descriptors posixaio spreads requests over (default 1)
-  unsigned posixaio_threads = 0;   // glibc aio_init aio_threads
-  unsigned sqpoll_idle_ms = 0;     // io_uring:sqpoll sq_thread_idle (default 1000)
-  unsigned libaio_batch = 0;       // libaio: iocbs per io_submit (default: all free slots)
-  // The emu target's device parameters (DESIGN.md device model).
-  uint64_t emu_latency_ns = 100'000;
-  uint64_t emu_bandwidth = 0;      // bytes/s; 0 = infinite
-  uint64_t emu_fail_every = 0;     // every Nth request fails; 0 = never
-  bool emu_set = false;            // an emu_* field was given
-  // The driver target's module parameters to set before the run (root).
-  std::optional<uint64_t> dev_latency_ns, dev_qdepth, dev_fail_every;
+  // Owner-declared options that were given, with their values.
+  std::vector<std::pair<const OptionDecl*, uint64_t>> options;
   // Sweeps: a list for bs, qd or jobs runs the product, bs outermost.
   std::vector<uint64_t> bs_sweep;
   std::vector<unsigned> qd_sweep, jobs_sweep;
@@ -63,27 +66,52 @@ struct WorkloadSpec {
   bool is_random() const { return rw == RwMode::RandRead || rw == RwMode::RandWrite || rw == RwMode::RandRW; }
   bool writes() const { return rw == RwMode::Write || rw == RwMode::RandWrite || rw == RwMode::RandRW; }
   bool reads() const { return rw == RwMode::Read || rw == RwMode::RandRead || rw == RwMode::RandRW; }
+  bool is_direct() const { return direct.value_or(false); }
   unsigned read_percent() const { return rw == RwMode::RandRW ? rwmix_read : (reads() ? 100 : 0); }
   // What tables and results call this workload: its name, else "randrw 4k qd1".
   std::string label() const;
   uint64_t effective_runtime_ns() const { return runtime_ns ? runtime_ns : (ops ? 0 : kDefaultRuntimeNs); }
-  Pattern pattern() const { return is_random() ? distribution : Pattern::Sequential; }
+  Distribution offsets() const { return is_random() ? distribution : Distribution::Sequential; }
+
+  bool given(const OptionDecl& d) const;
+  // The given value, else the declaration's fallback (0 when it has none).
+  uint64_t get(const OptionDecl& d) const;
 };
 
-// Every field name a workload file may hold, in documentation order.
-const std::vector<std::string_view>& workload_fields();
+// One field a workload file may hold, and its command-line flag.
+struct FieldInfo {
+  std::string_view field;
+  std::string flag;
+  std::string help;
+  std::string_view owner;     // "" for the fields every workload has
+  bool is_switch = false;     // a flag without a value (--verify)
+  std::string_view off_flag;  // the switch that sets it false (--buffered), if any
+};
 
-// Sets one field from a JSON value (numbers, strings such as "4k"/"500ms",
-// booleans). `where` prefixes the error: "--bs" or "quick.json: field 'bs'".
-// Throws UsageError naming the field and what it accepts.
-void set_field(WorkloadSpec& spec, std::string_view key, const nlohmann::json& value,
-               const std::string& where);
+// Parses workload fields: the common ones and the given owner-declared options.
+class WorkloadParser {
+ public:
+  explicit WorkloadParser(std::vector<const OptionDecl*> options = {});
 
-// Reads a workload file; unknown fields and bad values are UsageErrors.
-WorkloadSpec load_workload(const std::string& path);
-// Applies a JSON object of fields over `spec` (used by the CLI's flags).
-void apply_fields(WorkloadSpec& spec, const nlohmann::json& fields, const std::string& origin);
-// Cross-field checks (alignment with direct, verify granularity, ...).
+  // Sets one field from a JSON value (numbers, strings such as "4k"/"500ms",
+  // booleans). `where` prefixes the error: "--bs" or "quick.json: field 'bs'".
+  // Throws UsageError naming the field and what it accepts.
+  void set(WorkloadSpec& spec, std::string_view key, const nlohmann::json& value, const std::string& where) const;
+  // Applies a JSON object of fields; origin "" means command-line flags.
+  void apply(WorkloadSpec& spec, const nlohmann::json& fields, const std::string& origin) const;
+  // Reads a workload file; unknown fields and bad values are UsageErrors.
+  WorkloadSpec load(const std::string& path) const;
+
+  // Every field, in documentation order: the common ones, then the options.
+  std::vector<FieldInfo> fields() const;
+  const std::vector<const OptionDecl*>& options() const { return options_; }
+
+ private:
+  std::vector<const OptionDecl*> options_;
+};
+
+// Cross-field checks that need no target or backend (alignment with direct,
+// verify granularity, ...); targets and backends add their own.
 void validate(const WorkloadSpec& spec);
 // One spec per point of the bs x qd x jobs product, in a stable order.
 std::vector<WorkloadSpec> expand_sweeps(const WorkloadSpec& spec);

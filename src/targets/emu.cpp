@@ -39,10 +39,17 @@
 namespace iobench {
 namespace {
 
+constexpr OptionDecl kLatency{"emu_latency", "emu", OptionType::Duration, 0, 10'000'000'000, 100'000,
+                              "service time per request (default 100us)", "emu_latency_ns"};
+constexpr OptionDecl kBandwidth{"emu_bandwidth", "emu", OptionType::Size, 4096, uint64_t{1} << 50, 0,
+                                "bytes per second, e.g. 100M (default: infinite)", "emu_bandwidth_bytes_per_s", true};
+constexpr OptionDecl kFailEvery{"emu_fail_every", "emu", OptionType::Count, 1, UINT64_MAX / 2, 0,
+                                "every Nth request fails (default: never)", "emu_fail_every", true};
+
 class EmuTarget final : public Target {
  public:
   explicit EmuTarget(const WorkloadSpec& s)
-      : bs_(s.bs), latency_ns_(s.emu_latency_ns), bandwidth_(s.emu_bandwidth), fail_every_(s.emu_fail_every) {
+      : bs_(s.bs), latency_ns_(s.get(kLatency)), bandwidth_(s.get(kBandwidth)), fail_every_(s.get(kFailEvery)) {
     service_ns_ = latency_ns_ + (bandwidth_ ? bs_ * 1'000'000'000ull / bandwidth_ : 0);
     // A job that closes its channel while a block is due must give the
     // emulator EPIPE, not kill the process with SIGPIPE.
@@ -65,8 +72,7 @@ class EmuTarget final : public Target {
     thread_.join();
   }
 
-  TargetKind kind() const override { return TargetKind::Emu; }
-  bool regular_file() const override { return false; }
+  KernelAio kernel_aio() const override { return KernelAio::Blocks; }
   bool direct() const override { return false; }
   bool seekable() const override { return false; }
   uint64_t data_seed() const override { return 0; }
@@ -132,9 +138,11 @@ class EmuTarget final : public Target {
             {"latency_ns", latency_ns_},
             {"bandwidth_bytes_per_s", bandwidth_},
             {"fail_every", fail_every_},
-            {"service_ns", service_ns_},
-            {"requests", requests_.load()},
-            {"injected_errors", injected_.load()}};
+            {"service_ns", service_ns_}};
+  }
+
+  nlohmann::json counters() const override {
+    return {{"requests", requests_.load()}, {"injected_errors", injected_.load()}};
   }
 
  private:
@@ -263,7 +271,17 @@ class EmuTarget final : public Target {
 
 }  // namespace
 
-// validate() has checked the block size and --direct.
-std::unique_ptr<Target> make_emu_target(const WorkloadSpec& spec) { return std::make_unique<EmuTarget>(spec); }
+TargetInfo emu_target() {
+  return {"emu", "emu", "user-space emulation of the test device (pipes + an emulator thread)",
+          TargetArg::None, {&kLatency, &kBandwidth, &kFailEvery},
+          [] { return std::string(); },
+          [](const WorkloadSpec& s) {
+            if (s.bs % 4096 != 0 || s.bs > (1u << 20))
+              throw UsageError("--bs: the emu target needs a multiple of 4k up to 1M (one block per pipe), got " +
+                               format_size(s.bs));
+            if (s.is_direct()) throw UsageError("--direct: does not apply to the emu target (it has no page cache)");
+          },
+          [](const WorkloadSpec& s) -> std::unique_ptr<Target> { return std::make_unique<EmuTarget>(s); }};
+}
 
 }  // namespace iobench

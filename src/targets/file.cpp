@@ -50,15 +50,15 @@ std::string fs_name(const std::string& path) {
 class FileTarget final : public Target {
  public:
   FileTarget(std::string path, bool temporary, const WorkloadSpec& spec)
-      : path_(std::move(path)), temporary_(temporary), direct_(spec.direct) {
+      : path_(std::move(path)), temporary_(temporary), direct_(spec.is_direct()) {
     prepare(spec);
   }
   ~FileTarget() override {
     if (temporary_ && owner_) ::unlink(path_.c_str());
   }
 
-  TargetKind kind() const override { return TargetKind::File; }
-  bool regular_file() const override { return !blockdev_; }
+  bool always_ready() const override { return true; }
+  KernelAio kernel_aio() const override { return direct_ ? KernelAio::Async : KernelAio::Inline; }
   bool direct() const override { return direct_; }
   uint64_t data_seed() const override { return seed_; }
 
@@ -183,22 +183,21 @@ class FileTarget final : public Target {
   uint64_t seed_ = 0;
 };
 
+std::unique_ptr<Target> make_file_target(const WorkloadSpec& spec) {
+  const std::string& path = spec.target.arg;
+  if (!path.empty()) return std::make_unique<FileTarget>(path, false, spec);
+  std::string tmpl = temp_dir() + "/iobench-XXXXXX";
+  int fd = ::mkstemp(tmpl.data());
+  if (fd < 0) throw RuntimeError("cannot create a temporary file in " + temp_dir() + ": " + errno_text(errno) + " (set TMPDIR)");
+  ::close(fd);  // FileTarget lays it out and removes it
+  return std::make_unique<FileTarget>(tmpl, true, spec);
+}
+
 }  // namespace
 
-std::unique_ptr<Target> make_target(const WorkloadSpec& spec) {
-  const std::string& t = spec.target;
-  if (t.empty()) {
-    std::string tmpl = temp_dir() + "/iobench-XXXXXX";
-    int fd = ::mkstemp(tmpl.data());
-    if (fd < 0) throw RuntimeError("cannot create a temporary file in " + temp_dir() + ": " + errno_text(errno) + " (set TMPDIR)");
-    ::close(fd);  // FileTarget lays it out and removes it
-    return std::make_unique<FileTarget>(tmpl, true, spec);
-  }
-  if (t.starts_with("file:") && t.size() > 5) return std::make_unique<FileTarget>(t.substr(5), false, spec);
-  if (t == "emu") return make_emu_target(spec);
-  if (t == "driver" || (t.starts_with("driver:") && t.size() > 7)) return make_driver_target(spec);
-  throw UsageError("--target: expected file:PATH, emu or driver[:/dev/iobench], or nothing for a temporary file; got '" +
-                   t + "'");
+TargetInfo file_target() {
+  return {"file", "file:PATH", "a regular file or block device (default: a temporary file in $TMPDIR or /var/tmp)",
+          TargetArg::Optional, {}, [] { return std::string(); }, nullptr, make_file_target};
 }
 
 }  // namespace iobench

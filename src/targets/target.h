@@ -1,9 +1,12 @@
 #pragma once
-// What the I/O goes to. A target prepares itself once per result (layout,
-// checks) and hands each engine the descriptors it opens.
+// What the I/O goes to. A target prepares itself once per point (layout,
+// checks) and hands each engine the descriptors it opens. Backends ask a
+// target questions (is it always ready? does kernel AIO run asynchronously
+// on it?) and never test which kind it is.
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -11,8 +14,6 @@
 #include "spec/workload.h"
 
 namespace iobench {
-
-enum class TargetKind { File, Emu, Driver };
 
 // Where one in-flight request goes. A file or device is one descriptor for
 // both directions; an emulated channel reads from one pipe and writes to another.
@@ -22,10 +23,16 @@ struct Channel {
   int fd(bool write) const { return write && wr ? wr.get() : rd.get(); }
 };
 
+// How kernel AIO (io_submit) behaves on a target's descriptors.
+enum class KernelAio {
+  Async,   // queued and completed later (O_DIRECT files, the driver)
+  Inline,  // completed inside io_submit (buffered files): runs, but synchronously
+  Blocks,  // io_submit would sleep until the data exists (pipes): not applicable
+};
+
 class Target {
  public:
   virtual ~Target() = default;
-  virtual TargetKind kind() const = 0;
   // Opens one descriptor; `flags` are extra open flags (O_NONBLOCK, ...).
   // O_DIRECT is added by the target when the workload asks for it.
   virtual Fd open(int flags) const = 0;
@@ -39,31 +46,52 @@ class Target {
   // false for streams (emu pipes): offsets are not addressable; the data
   // carries its own stamps and reads are verified for self-consistency.
   virtual bool seekable() const { return true; }
+  // Readiness means nothing here (regular files and block devices: poll says
+  // ready at once, epoll refuses them, no SIGIO is ever raised).
+  virtual bool always_ready() const { return false; }
+  virtual KernelAio kernel_aio() const { return KernelAio::Async; }
   // Appended to a short-read error, to say what it most likely means.
   virtual const char* short_read_hint() const { return " (end of file: was the target truncated?)"; }
   // CPU time the target itself burns in this process (the emu's emulator
   // thread), which the runner leaves out of the backend's CPU figures.
   virtual void own_cpu(uint64_t* user_ns, uint64_t* sys_ns) const { *user_ns = *sys_ns = 0; }
-  virtual bool regular_file() const = 0;
   virtual bool direct() const = 0;
+  // What this target is, for a result's "target" object.
   virtual nlohmann::json describe() const = 0;
+  // Running totals the target keeps (requests served, errors injected); a
+  // result reports the difference over its own run.
+  virtual nlohmann::json counters() const { return nlohmann::json::object(); }
   // Seed the readable data was stamped with (the pattern of core/pattern.h).
   virtual uint64_t data_seed() const = 0;
   // A write workload without --verify left unstamped data behind.
   virtual void wrote_unstamped() {}
-  // The same buffered file opened with O_DIRECT, for a backend whose default
-  // that is; nullptr for other targets. Throws RuntimeError when the
-  // filesystem refuses O_DIRECT. The original keeps ownership of the file.
+  // The same target opened with O_DIRECT, for a backend whose default that
+  // is; nullptr where O_DIRECT does not apply (no page cache). Throws
+  // RuntimeError when the filesystem refuses O_DIRECT. The original keeps
+  // ownership of what it created.
   virtual std::unique_ptr<Target> direct_twin() const { return nullptr; }
 };
 
-// Parses the workload's target ("", "file:PATH" or "emu") and prepares it: creates and
-// lays out the file, checks O_DIRECT, refuses to write what iobench did not
-// create. Throws UsageError for a bad spelling, RuntimeError when refused.
+enum class TargetArg { None, Optional, Required };
+
+// One kind of target: everything the parser, `list`, `run` and the result
+// need to know about it, in one place.
+struct TargetInfo {
+  std::string_view name;         // "file": the part before the colon
+  std::string_view spelling;     // "file:PATH", for help and errors
+  std::string_view description;
+  TargetArg arg;
+  std::vector<const OptionDecl*> options;  // its own workload fields
+  std::string (*unavailable)();            // why it cannot be used here, "" when it can
+  void (*validate)(const WorkloadSpec&);   // its cross-field checks; throws UsageError
+  std::unique_ptr<Target> (*make)(const WorkloadSpec&);  // throws RuntimeError when refused
+};
+
+// Every target, in the order `list` shows them.
+const std::vector<TargetInfo>& target_registry();
+// The target a spelling names, its argument checked; throws UsageError.
+const TargetInfo& find_target(const TargetSpec& spec);
+// Finds, validates and prepares the workload's target.
 std::unique_ptr<Target> make_target(const WorkloadSpec& spec);
-std::unique_ptr<Target> make_emu_target(const WorkloadSpec& spec);
-std::unique_ptr<Target> make_driver_target(const WorkloadSpec& spec);
-// Why the driver target cannot be used here, or "" when /dev/iobench exists.
-std::string driver_unavailable();
 
 }  // namespace iobench

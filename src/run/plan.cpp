@@ -1,0 +1,121 @@
+#include "run/plan.h"
+
+#include <algorithm>
+
+#include "core/errors.h"
+#include "targets/target.h"
+
+namespace iobench {
+namespace {
+
+bool is_target_option(const OptionDecl& d) {
+  const auto& all = target_registry();
+  return std::any_of(all.begin(), all.end(), [&](auto& t) { return t.name == d.owner; });
+}
+
+// An option given for a target or backend this run does not use is a
+// mistake the user wants to hear about, not a silent no-op.
+void check_options(const WorkloadSpec& s, const std::vector<BackendChoice>& chosen) {
+  for (auto& [decl, value] : s.options) {
+    if (is_target_option(*decl)) {
+      if (decl->owner != s.target.kind)
+        throw UsageError(decl->flag() + ": only applies to --target " + std::string(decl->owner));
+      continue;
+    }
+    bool used = std::any_of(chosen.begin(), chosen.end(), [&](const BackendChoice& c) {
+      return decl->owner == c.info->name || decl->owner == c.label();
+    });
+    if (!used)
+      throw UsageError(decl->flag() + ": only applies to " + std::string(decl->owner) +
+                       ", which this run does not include");
+  }
+}
+
+Result failed_result(const WorkloadSpec& point, const BackendChoice& b, const std::string& why) {
+  Result r;
+  r.spec = point;
+  r.backend = b.info->name;
+  r.variant = b.variant_name();
+  r.target = {{"kind", point.target.kind}};
+  r.status = Status::Error;
+  r.reason = why;
+  return r;
+}
+
+// Runs every backend on one prepared point. A backend whose default is
+// O_DIRECT (libaio: buffered kernel AIO completes inside io_submit) runs on
+// a twin of the target opened that way, unless the workload chose --direct
+// or --buffered; where O_DIRECT does not apply the twin is null.
+void run_backends(const WorkloadSpec& point, Target& target, const std::vector<BackendChoice>& backends,
+                  StopSignal& stop, const RunOptions& opts, std::vector<Result>& out) {
+  WorkloadSpec direct = point;
+  direct.direct = true;
+  std::unique_ptr<Target> twin;
+  std::string no_twin;  // why O_DIRECT was refused
+  bool twin_tried = false;
+  for (auto& b : backends) {
+    if (stop.poll()) break;
+    const bool wants_direct = (b.info->caps & kCapDirectByDefault) && !point.direct;
+    if (wants_direct && !twin_tried) {
+      twin_tried = true;
+      try {
+        validate(direct);
+        twin = target.direct_twin();
+      } catch (const std::runtime_error& e) {
+        no_twin = e.what();
+      }
+    }
+    Target* on = wants_direct ? twin.get() : nullptr;
+    Result r = run_point(on ? direct : point, b, on ? *on : target, stop, opts);
+    if (wants_direct && r.status != Status::Skipped && (on || !no_twin.empty()))
+      r.notes.insert(r.notes.begin(), on ? b.info->name + " ran with O_DIRECT, its default on files (--buffered "
+                                                          "runs it through the page cache like the other backends)"
+                                         : b.info->name + " ran buffered, not with its default O_DIRECT: " + no_twin);
+    out.push_back(std::move(r));
+    if (stop.received()) break;
+  }
+}
+
+}  // namespace
+
+const WorkloadParser& workload_parser() {
+  static const WorkloadParser parser = [] {
+    std::vector<const OptionDecl*> options;
+    for (auto& t : target_registry()) options.insert(options.end(), t.options.begin(), t.options.end());
+    for (auto& b : registry()) options.insert(options.end(), b.options.begin(), b.options.end());
+    return WorkloadParser(std::move(options));
+  }();
+  return parser;
+}
+
+Plan make_plan(const WorkloadSpec& spec) {
+  Plan plan{expand_sweeps(spec), resolve_backends(spec.backends)};
+  for (auto& p : plan.points) {
+    validate(p);
+    const TargetInfo& t = find_target(p.target);
+    if (t.validate) t.validate(p);
+  }
+  check_options(spec, plan.backends);
+  return plan;
+}
+
+std::vector<Result> run_plan(const Plan& plan, StopSignal& stop, const RunOptions& opts) {
+  std::vector<Result> results;
+  for (auto& point : plan.points) {
+    if (stop.received()) break;
+    // A target per point: the block size shapes it (emu pipes). A temporary
+    // file is removed when its point is done.
+    std::unique_ptr<Target> target;
+    try {
+      target = make_target(point);
+    } catch (const RuntimeError& e) {
+      if (results.empty()) throw;  // nothing measured yet: fail plainly, write nothing
+      for (auto& b : plan.backends) results.push_back(failed_result(point, b, e.what()));
+      continue;
+    }
+    run_backends(point, *target, plan.backends, stop, opts, results);
+  }
+  return results;
+}
+
+}  // namespace iobench

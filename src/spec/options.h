@@ -1,0 +1,36 @@
+#pragma once
+// Options that belong to one target or backend (--emu-latency, --sqpoll-idle):
+// the owner declares them here, and the workload parser, the CLI flags, the
+// "not used by this run" check and `list --json` all read that declaration.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace iobench {
+
+enum class OptionType {
+  Count,     // an integer
+  Duration,  // "200us", "5ms"; stored in ns
+  Size,      // "4k", "100M"; stored in bytes
+};
+
+struct OptionDecl {
+  std::string_view field;  // workload field; the flag is the same with '-' for '_'
+  std::string_view owner;  // "emu", "driver" (targets) or "libaio", "io_uring:sqpoll" (backends)
+  OptionType type;
+  uint64_t min, max;       // accepted range, in the stored unit
+  std::optional<uint64_t> fallback;  // used when not given (and reported); none = the owner decides
+  std::string_view help;
+  std::string_view json_key;  // key in a result's workload object
+  bool zero_means_none = false;  // 0 is accepted besides [min, max] ("no limit")
+
+  std::string flag() const {
+    std::string f = "--" + std::string(field);
+    for (char& c : f)
+      if (c == '_') c = '-';
+    return f;
+  }
+};
+
+}  // namespace iobench
