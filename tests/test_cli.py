@@ -1,5 +1,7 @@
 """Integration tests through the iobench binary: exit codes, output files,
 the JSON schema, and signals. Run by ctest with IOBENCH and IOBENCH_SCHEMA set."""
+import csv
+import io
 import json
 import os
 import signal
@@ -88,10 +90,20 @@ class CliTest(unittest.TestCase):
         p = run(*base, "--format", "json")
         self.assertEqual(p.returncode, 0, p.stderr)
         jsonschema.validate(json.loads(p.stdout), SCHEMA)
-        p = run(*base, "--format", "csv")
-        lines = p.stdout.strip().split("\n")
-        self.assertTrue(lines[0].startswith("workload,backend,variant,status,iops"))
-        self.assertEqual(len(lines), 2)
+        # CSV and the JSON document of one run: every figure column holds the
+        # summary's value at the JSON path its name spells.
+        p = run(*base, "--format", "csv", "-o", self.out)
+        rows = list(csv.DictReader(io.StringIO(p.stdout)))
+        self.assertEqual(len(rows), 1)
+        summary = self.load_valid()["results"][0]["summary"]
+        def flat(node, prefix=""):
+            for k, v in node.items():
+                yield from flat(v, prefix + k + ".") if isinstance(v, dict) else [(prefix + k, v)]
+        values = dict(flat(summary))
+        figures = [c for c in rows[0] if c not in ("workload", "backend", "variant", "status", "iops_stddev", "reason")]
+        self.assertIn("lat_ns.percentiles.99.9", figures)
+        for column in figures:
+            self.assertAlmostEqual(float(rows[0][column]), float(values[column]), places=3, msg=column)
         p = run(*base, "--format", "markdown")
         self.assertTrue(p.stdout.startswith("| workload |"))
 

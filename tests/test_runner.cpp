@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <thread>
 
 #include "core/errors.h"
+#include "run/figures.h"
 #include "run/runner.h"
 #include "test_util.h"
 
@@ -80,9 +82,18 @@ TEST_F(RunnerTest, RepetitionsAndSummary) {
   EXPECT_EQ(r.summary.ops, ops);
   EXPECT_DOUBLE_EQ(r.summary.iops, iops / 3);
   EXPECT_EQ(r.summary.lat.count(), ops);
-  ASSERT_FALSE(r.spread.empty());
-  EXPECT_EQ(r.spread[0].first, "iops");
-  EXPECT_LE(r.spread[0].second.min, r.spread[0].second.max);
+  // The spread is the repetitions' own: exact extremes, mean and sample stddev.
+  const Spread* sd = r.spread_of(figure("iops"));
+  ASSERT_NE(sd, nullptr);
+  double lo = r.repetitions[0].iops, hi = lo, ss = 0;
+  for (auto& m : r.repetitions) lo = std::min(lo, m.iops), hi = std::max(hi, m.iops);
+  for (auto& m : r.repetitions) ss += (m.iops - iops / 3) * (m.iops - iops / 3);
+  EXPECT_DOUBLE_EQ(sd->min, lo);
+  EXPECT_DOUBLE_EQ(sd->max, hi);
+  EXPECT_DOUBLE_EQ(sd->mean, iops / 3);
+  EXPECT_NEAR(sd->stddev, std::sqrt(ss / 2), 1e-9 * hi);
+  // Every figure that declares a spread has one.
+  for (auto& f : figures()) EXPECT_EQ(r.spread_of(f) != nullptr, !f.spread_key.empty()) << f.name;
 }
 
 TEST_F(RunnerTest, VerifyPassesOnWrittenData) {

@@ -5,10 +5,12 @@
 //
 // Virtual calls are per batch, never per request: the runner hands a whole
 // array of ready requests to submit() and takes back an array from reap().
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "spec/options.h"
@@ -29,15 +31,31 @@ struct Request {
   uint32_t slot = 0;      // index in the job's request array, stable for its life
 };
 
-// Backend-specific counters, reported under metrics.counters.
+// What an engine counts, reported under metrics.counters: the counters every
+// backend has, and up to kMaxOwn of its own, each by name.
 struct Counters {
   uint64_t syscalls = 0;       // system calls made on the I/O path
   uint64_t submit_batches = 0; // calls that submitted at least one request
   uint64_t submitted = 0;      // requests submitted (submitted / submit_batches = batch size)
   uint64_t signals = 0;        // notifications taken as signals
   uint64_t fsyncs = 0;
-  // Extra named counters a backend wants to report.
-  std::vector<std::pair<std::string, uint64_t>> extra;
+
+  struct Named {
+    std::string_view name;
+    uint64_t value = 0;
+  };
+  static constexpr size_t kMaxOwn = 8;
+  std::array<Named, kMaxOwn> own{};
+  size_t n_own = 0;
+
+  // Declares a backend's own counter (at setup) and returns where to count
+  // it; the reference stays valid for the engine's life.
+  uint64_t& add(std::string_view name);
+  // A backend's own counter by name; 0 when it has none of that name.
+  uint64_t own_value(std::string_view name) const;
+  // Merging by name (off the hot path): into += from, into -= from.
+  void add_all(const Counters& from);
+  void subtract_all(const Counters& from);
 };
 
 class Engine {

@@ -31,7 +31,9 @@ class PollEngine final : public Engine {
         ready_(c.qd * 2, 1),  // [slot*2 + write]: try once; EAGAIN clears it
         pfds_(c.qd),
         slot_of_(c.qd),
-        events_(c.qd) {
+        events_(c.qd),
+        eagain_(counters_.add("eagain")),
+        wakeups_(counters_.add("wakeups")) {
     for (size_t i = 0; i < ch_.size(); ++i) {
       for (bool w : {false, true}) {
         int fd = ch_[i].fd(w);
@@ -57,7 +59,6 @@ class PollEngine final : public Engine {
         }
       }
     }
-    counters_.extra = {{"eagain", 0}, {"wakeups", 0}};
   }
 
   int submit(Request* const* reqs, int n) override {
@@ -99,7 +100,7 @@ class PollEngine final : public Engine {
     woken_.clear();
     int ms = timeout_ns < 0 ? -1 : static_cast<int>((timeout_ns + 999'999) / 1'000'000);
     counters_.syscalls++;
-    counters_.extra[1].second++;
+    wakeups_++;
     if (mode_ == Mode::Poll) {
       nfds_t k = 0;
       for (uint32_t s = 0; s < pending_.size(); ++s) {
@@ -162,7 +163,7 @@ class PollEngine final : public Engine {
     int64_t res = do_io(ch_.fd(slot, r->op), *r, seekable_);
     if (res == -EAGAIN) {
       // Readiness went stale (or was never there): wait again.
-      counters_.extra[0].second++;
+      eagain_++;
       ready_[slot * 2 + (r->op == Op::Write)] = 0;
       if (mode_ == Mode::Epoll) rearm(slot, r);
       return;
@@ -190,6 +191,8 @@ class PollEngine final : public Engine {
   std::vector<epoll_event> events_;
   std::vector<uint32_t> woken_;
   Fd epfd_;
+  uint64_t& eagain_;   // readiness that went stale: the I/O met EAGAIN
+  uint64_t& wakeups_;  // readiness waits
 };
 
 }  // namespace

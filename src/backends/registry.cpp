@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <stdexcept>
 
 #include "backends/backend.h"
 #include "core/errors.h"
@@ -18,6 +19,43 @@ const std::vector<BackendInfo>& registry() {
                                                posixaio_backend(), libaio_backend(),   io_uring_backend(),
                                                null_backend()};
   return all;
+}
+
+uint64_t& Counters::add(std::string_view name) {
+  if (n_own == kMaxOwn) throw std::logic_error("more than Counters::kMaxOwn counters of a backend's own");
+  own[n_own] = {name, 0};
+  return own[n_own++].value;
+}
+
+uint64_t Counters::own_value(std::string_view name) const {
+  for (size_t i = 0; i < n_own; ++i)
+    if (own[i].name == name) return own[i].value;
+  return 0;
+}
+
+void Counters::add_all(const Counters& from) {
+  syscalls += from.syscalls;
+  submit_batches += from.submit_batches;
+  submitted += from.submitted;
+  signals += from.signals;
+  fsyncs += from.fsyncs;
+  for (size_t i = 0; i < from.n_own; ++i) {
+    auto it = std::find_if(own.begin(), own.begin() + static_cast<std::ptrdiff_t>(n_own),
+                           [&](auto& e) { return e.name == from.own[i].name; });
+    if (it == own.begin() + static_cast<std::ptrdiff_t>(n_own)) add(from.own[i].name) = from.own[i].value;
+    else it->value += from.own[i].value;
+  }
+}
+
+void Counters::subtract_all(const Counters& from) {
+  syscalls -= from.syscalls;
+  submit_batches -= from.submit_batches;
+  submitted -= from.submitted;
+  signals -= from.signals;
+  fsyncs -= from.fsyncs;
+  for (size_t i = 0; i < from.n_own; ++i)
+    for (size_t j = 0; j < n_own; ++j)
+      if (own[j].name == from.own[i].name) own[j].value -= from.own[i].value;
 }
 
 std::string BackendChoice::unavailable() const {

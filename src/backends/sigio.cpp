@@ -56,7 +56,9 @@ class SigioEngine final : public Engine {
         ch_(c.target, c.qd, O_NONBLOCK),
         seekable_(c.target.seekable()),
         pending_(c.qd, nullptr),
-        ready_(c.qd * 2, 1) {
+        ready_(c.qd * 2, 1),
+        overflows_(counters_.add("sigio_overflows")),
+        eagain_(counters_.add("eagain")) {
     signo_ = signal_for_job(c.job);
     sigemptyset(&wait_set_);
     sigaddset(&wait_set_, signo_);
@@ -89,7 +91,6 @@ class SigioEngine final : public Engine {
           throw RuntimeError("sigio: setting up O_ASYNC on a descriptor failed: " + errno_text(errno));
       }
     }
-    counters_.extra = {{"sigio_overflows", 0}, {"eagain", 0}};
   }
 
   ~SigioEngine() override {
@@ -135,7 +136,7 @@ class SigioEngine final : public Engine {
   }
 
   void overflowed() {
-    counters_.extra[0].second++;
+    overflows_++;
     std::fill(ready_.begin(), ready_.end(), 1);  // rescan everything
   }
 
@@ -179,7 +180,7 @@ class SigioEngine final : public Engine {
       counters_.syscalls++;
       int64_t res = do_io(ch_.fd(s, r->op), *r, seekable_);
       if (res == -EAGAIN) {
-        counters_.extra[1].second++;
+        eagain_++;
         ready_[s * 2 + (r->op == Op::Write)] = 0;
         continue;
       }
@@ -203,6 +204,8 @@ class SigioEngine final : public Engine {
   sigset_t wait_set_{}, sleep_mask_{};
   struct sigaction old_rt_ {}, old_io_ {};
   bool installed_ = false;
+  uint64_t& overflows_;  // the real-time queue overflowed: plain SIGIO, every descriptor retried
+  uint64_t& eagain_;
 };
 
 }  // namespace

@@ -13,26 +13,20 @@
 #include "core/stats.h"
 #include "core/units.h"
 #include "report/report.h"
+#include "run/figures.h"
 
 namespace iobench {
 namespace {
 
 using json = nlohmann::json;
 
-struct MetricDef {
-  const char* name;
-  bool higher_is_better;
-  double (*get)(const json& m);
-};
-
-const MetricDef kMetrics[] = {
-    {"iops", true, [](const json& m) { return m.at("iops").get<double>(); }},
-    {"bw", true, [](const json& m) { return m.at("bw_bytes_per_s").get<double>(); }},
-    {"p50", false, [](const json& m) { return m.at("lat_ns").at("percentiles").at("50").get<double>(); }},
-    {"p99", false, [](const json& m) { return m.at("lat_ns").at("percentiles").at("99").get<double>(); }},
-    {"p99.9", false, [](const json& m) { return m.at("lat_ns").at("percentiles").at("99.9").get<double>(); }},
-    {"cpu", false, [](const json& m) { return m.at("cpu").at("per_op_ns").get<double>(); }},
-};
+// The figures with a better direction are the ones compared.
+std::vector<const Figure*> compared_figures() {
+  std::vector<const Figure*> out;
+  for (auto& f : figures())
+    if (f.better != Better::Neither) out.push_back(&f);
+  return out;
+}
 
 struct CompareArgs {
   std::string base, next;
@@ -73,9 +67,10 @@ std::string key_of(const json& r) {
   return k.str();
 }
 
-std::vector<double> samples(const json& r, const MetricDef& m) {
+std::vector<double> samples(const json& r, const Figure& f) {
   std::vector<double> v;
-  for (auto& rep : r.at("repetitions")) v.push_back(m.get(rep));
+  const json::json_pointer p(f.path);
+  for (auto& rep : r.at("repetitions")) v.push_back(rep.at(p).get<double>());
   return v;
 }
 
@@ -87,13 +82,15 @@ double mean(const std::vector<double>& v) {
 
 int compare(const CompareArgs& a) {
   json base = load_doc(a.base, "BASE"), next = load_doc(a.next, "NEW");
+  const std::vector<const Figure*> compared = compared_figures();
   std::vector<std::string> gated;
   {
+    std::string accepted;
+    for (auto* f : compared) accepted += (accepted.empty() ? "" : ", ") + f->name;
     std::stringstream ss(a.fail_on);
     for (std::string m; std::getline(ss, m, ',');) {
-      bool known = false;
-      for (auto& d : kMetrics) known |= m == d.name;
-      if (!known) throw UsageError("--fail-on: unknown metric '" + m + "' (accepted: iops, bw, p50, p99, p99.9, cpu)");
+      if (std::none_of(compared.begin(), compared.end(), [&](auto* f) { return f->name == m; }))
+        throw UsageError("--fail-on: unknown metric '" + m + "' (accepted: " + accepted + ")");
       gated.push_back(m);
     }
   }
@@ -119,14 +116,15 @@ int compare(const CompareArgs& a) {
     }
     const json& nr = *it->second;
     json pair = {{"key", key}, {"metrics", json::array()}};
-    for (auto& d : kMetrics) {
+    for (const Figure* fig : compared) {
+      const Figure& d = *fig;
       auto bs = samples(*br, d), ns = samples(nr, d);
       double bm = mean(bs), nm = mean(ns);
       double change = bm != 0 ? 100.0 * (nm - bm) / bm : 0.0;
       double p = mann_whitney_p(bs, ns);
       bool testable = mann_whitney_min_p(bs.size(), ns.size()) <= a.alpha;
       bool beyond = std::abs(change) >= a.threshold;
-      bool improved = d.higher_is_better ? change > 0 : change < 0;
+      bool improved = d.better == Better::Higher ? change > 0 : change < 0;
       std::string verdict = "same";
       if (beyond && (!testable || p < a.alpha)) verdict = improved ? "better" : "worse";
       bool gate = std::find(gated.begin(), gated.end(), d.name) != gated.end();
@@ -147,9 +145,13 @@ int compare(const CompareArgs& a) {
   }
   const bool md = a.format == "markdown";
   auto fmt_value = [](const std::string& metric, double v) {
-    if (metric == "iops") return format_count(v);
-    if (metric == "bw") return format_count(v) + "B/s";
-    return format_duration(static_cast<uint64_t>(v));
+    switch (figure(metric).unit) {
+      case Unit::PerS: return format_count(v);
+      case Unit::BytesPerS: return format_count(v) + "B/s";
+      case Unit::Ns: return format_duration(static_cast<uint64_t>(v));
+      case Unit::Count: break;
+    }
+    return std::to_string(static_cast<uint64_t>(v));
   };
   if (md) std::printf("| result | metric | base | new | change | p | verdict |\n|---|---|---:|---:|---:|---:|---|\n");
   for (auto& pair : out["pairs"]) {
@@ -188,7 +190,9 @@ Command add_compare_command(CLI::App& app) {
   sub->add_option("--threshold", args->threshold, "percent change below which nothing is a regression (default 5)")
       ->check(CLI::Range(0.0, 1000.0));
   sub->add_option("--alpha", args->alpha, "significance level of the U test (default 0.05)")->check(CLI::Range(1e-6, 0.5));
-  sub->add_option("--fail-on", args->fail_on, "gated metrics: iops, bw, p50, p99, p99.9, cpu (default iops,p99)");
+  std::string names;
+  for (auto* f : compared_figures()) names += (names.empty() ? "" : ", ") + f->name;
+  sub->add_option("--fail-on", args->fail_on, "gated metrics: " + names + " (default iops,p99)");
   sub->add_option("--format", args->format, "table, markdown or json")
       ->check(CLI::IsMember({"table", "markdown", "json"}));
   return {sub, [args] { return compare(*args); }};

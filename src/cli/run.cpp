@@ -36,8 +36,6 @@ int run(RunArgs& a, int argc, char** argv) {
   for (auto& [flag, field, value] : a.fields) parser.set(spec, field, nlohmann::json(value), flag);
   const Plan plan = make_plan(spec);
 
-  Format fmt = a.format == "json" ? Format::Json : a.format == "csv" ? Format::Csv
-             : a.format == "markdown" ? Format::Markdown : a.format == "gbench" ? Format::Gbench : Format::Table;
   if (!a.output.empty()) {
     std::string dir = a.output.find('/') == std::string::npos ? "." : a.output.substr(0, a.output.find_last_of('/'));
     if (dir.empty()) dir = "/";
@@ -49,8 +47,9 @@ int run(RunArgs& a, int argc, char** argv) {
   RunOptions opts{!a.quiet && ::isatty(STDERR_FILENO)};
   std::vector<Result> results = run_plan(plan, stop, opts);
 
-  if (!a.output.empty()) write_atomic(a.output, document_json(context, results, a.histogram).dump(2) + "\n");
-  std::string out = render(results, fmt, context);
+  const Report report{context, results, a.histogram};
+  if (!a.output.empty()) write_atomic(a.output, document_json(report).dump(2) + "\n");
+  std::string out = find_format(a.format)->render(report);
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
   if (stop.received()) {
@@ -74,7 +73,9 @@ Command add_run_command(CLI::App& app, int argc, char** argv) {
                                             "random read/write run of every backend on a temporary file)");
   sub->add_option("-w,--workload", args->workload, "workload file (JSON); flags override its fields");
   sub->add_option("-o,--output", args->output, "write the JSON result document here (atomically)");
-  sub->add_option("--format", args->format, "stdout format")->check(CLI::IsMember({"table", "json", "csv", "markdown", "gbench"}));
+  std::vector<std::string> names;
+  for (auto& f : formats()) names.emplace_back(f.name);
+  sub->add_option("--format", args->format, "stdout format")->check(CLI::IsMember(names));
   sub->add_flag("-q,--quiet", args->quiet, "no progress line");
   sub->add_flag("--histogram", args->histogram, "put the latency histogram buckets in the JSON (for CDF plots)");
   // Every workload field has a flag, declared with the field.

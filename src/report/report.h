@@ -1,6 +1,8 @@
 #pragma once
-// Exporters: they read Result structs and never measure anything.
+// Exporters: they read Result structs and never measure anything. Each output
+// format is one file with one render function, listed in formats().
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -14,16 +16,22 @@ inline constexpr int kSchemaVersion = 1;
 // Machine and build facts every result document carries.
 nlohmann::json make_context(int argc, char** argv);
 
-// With `histogram`, lat_ns also holds the non-empty buckets (for CDF plots).
-nlohmann::json metrics_json(const Metrics& m, bool histogram = false);
-nlohmann::json result_json(const Result& r, bool histogram = false);
-nlohmann::json document_json(const nlohmann::json& context, const std::vector<Result>& results,
-                             bool histogram = false);
+// What every format renders: the run's context and its results.
+struct Report {
+  const nlohmann::json& context;
+  const std::vector<Result>& results;
+  bool histogram = false;  // json: the latency histogram's buckets too (for CDF plots)
+};
 
-// Gbench: Google Benchmark's JSON, so its compare.py (libbenchmark-tools)
-// reads iobench results: one benchmark per result and repetition.
-enum class Format { Table, Json, Csv, Markdown, Gbench };
-nlohmann::json gbench_json(const nlohmann::json& context, const std::vector<Result>& results);
-std::string render(const std::vector<Result>& results, Format f, const nlohmann::json& context);
+struct Format {
+  std::string_view name;
+  std::string (*render)(const Report&);
+};
+// table (the default), json, csv, markdown, gbench.
+const std::vector<Format>& formats();
+const Format* find_format(std::string_view name);
+
+// The result document (docs/schema.md), also what `-o FILE` holds.
+nlohmann::json document_json(const Report& report);
 
 }  // namespace iobench

@@ -2,33 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
+
+#include "run/figures.h"
 
 namespace iobench {
-
-void add_counters(Counters& into, const Counters& from) {
-  into.syscalls += from.syscalls;
-  into.submit_batches += from.submit_batches;
-  into.submitted += from.submitted;
-  into.signals += from.signals;
-  into.fsyncs += from.fsyncs;
-  for (auto& [name, v] : from.extra) {
-    auto it = std::find_if(into.extra.begin(), into.extra.end(), [&](auto& e) { return e.first == name; });
-    if (it == into.extra.end()) into.extra.emplace_back(name, v);
-    else it->second += v;
-  }
-}
-
-void subtract_counters(Counters& into, const Counters& from) {
-  into.syscalls -= from.syscalls;
-  into.submit_batches -= from.submit_batches;
-  into.submitted -= from.submitted;
-  into.signals -= from.signals;
-  into.fsyncs -= from.fsyncs;
-  for (auto& [name, v] : from.extra)
-    for (auto& e : into.extra)
-      if (e.first == name) e.second -= v;
-}
 
 std::string_view status_name(Status s) {
   switch (s) {
@@ -40,13 +17,19 @@ std::string_view status_name(Status s) {
   return "?";
 }
 
+const Spread* Result::spread_of(const Figure& f) const {
+  for (auto& [fig, s] : spread)
+    if (fig == &f) return &s;
+  return nullptr;
+}
+
 namespace {
 
-Spread spread_of(const std::vector<Metrics>& reps, const std::function<double(const Metrics&)>& f) {
+Spread spread_over(const std::vector<Metrics>& reps, const Figure& f) {
   Spread s;
-  s.min = s.max = f(reps.front());
+  s.min = s.max = f.value(reps.front());
   for (auto& m : reps) {
-    double v = f(m);
+    double v = f.value(m);
     s.mean += v;
     s.min = std::min(s.min, v);
     s.max = std::max(s.max, v);
@@ -54,7 +37,7 @@ Spread spread_of(const std::vector<Metrics>& reps, const std::function<double(co
   s.mean /= static_cast<double>(reps.size());
   if (reps.size() > 1) {
     double ss = 0;
-    for (auto& m : reps) ss += (f(m) - s.mean) * (f(m) - s.mean);
+    for (auto& m : reps) ss += (f.value(m) - s.mean) * (f.value(m) - s.mean);
     s.stddev = std::sqrt(ss / static_cast<double>(reps.size() - 1));  // sample stddev
   }
   return s;
@@ -68,27 +51,19 @@ void summarize(Result& r) {
   if (r.repetitions.empty()) return;
   Metrics& s = r.summary;
   for (auto& m : r.repetitions) {
-    s.ops += m.ops;
-    s.bytes += m.bytes;
-    s.errors += m.errors;
-    s.runtime_ns += m.runtime_ns;
-    s.lat.merge(m.lat);
-    s.cpu_user_ns += m.cpu_user_ns;
-    s.cpu_sys_ns += m.cpu_sys_ns;
-    s.ctx_voluntary += m.ctx_voluntary;
-    s.ctx_involuntary += m.ctx_involuntary;
-    add_counters(s.counters, m.counters);
+    for (auto& f : figures())
+      if (f.count) s.*f.count += m.*f.count;
+    for (auto& h : histogram_fields()) (s.*h.hist).merge(m.*h.hist);
+    s.counters.add_all(m.counters);
   }
-  const std::pair<const char*, std::function<double(const Metrics&)>> figures[] = {
-      {"iops", [](const Metrics& m) { return m.iops; }},
-      {"bw_bytes_per_s", [](const Metrics& m) { return m.bw_bytes_per_s; }},
-      {"lat_p50_ns", [](const Metrics& m) { return static_cast<double>(m.lat.percentile(50)); }},
-      {"lat_p99_ns", [](const Metrics& m) { return static_cast<double>(m.lat.percentile(99)); }},
-      {"cpu_per_op_ns", [](const Metrics& m) { return m.cpu_per_op_ns(); }},
-  };
-  for (auto& [name, f] : figures) r.spread.emplace_back(name, spread_of(r.repetitions, f));
-  s.iops = r.spread[0].second.mean;
-  s.bw_bytes_per_s = r.spread[1].second.mean;
+  for (auto& f : figures()) {
+    if (f.rate) {
+      double sum = 0;
+      for (auto& m : r.repetitions) sum += m.*f.rate;
+      s.*f.rate = sum / static_cast<double>(r.repetitions.size());
+    }
+    if (!f.spread_key.empty()) r.spread.emplace_back(&f, spread_over(r.repetitions, f));
+  }
 }
 
 }  // namespace iobench

@@ -1,5 +1,6 @@
 #pragma once
 // Plain result structs: measurement fills them, exporters only read them.
+// Which figures they hold, and how those merge, is in run/figures.h.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,13 +26,7 @@ struct Metrics {
   uint64_t ctx_voluntary = 0;
   uint64_t ctx_involuntary = 0;
   Counters counters;
-
-  double cpu_per_op_ns() const { return ops ? static_cast<double>(cpu_user_ns + cpu_sys_ns) / static_cast<double>(ops) : 0; }
 };
-
-void add_counters(Counters& into, const Counters& from);
-// into -= from: what happened between two snapshots of one engine's counters.
-void subtract_counters(Counters& into, const Counters& from);
 
 struct Spread {
   double mean = 0, stddev = 0, min = 0, max = 0;
@@ -39,6 +34,8 @@ struct Spread {
 
 enum class Status { Ok, Skipped, Error, Interrupted };
 std::string_view status_name(Status s);
+
+struct Figure;
 
 struct Result {
   WorkloadSpec spec;
@@ -49,12 +46,14 @@ struct Result {
   std::string reason;
   std::vector<std::string> notes;
   std::vector<Metrics> repetitions;
-  Metrics summary;                                     // valid when repetitions is not empty
-  std::vector<std::pair<std::string, Spread>> spread;  // per-repetition variation of key figures
+  Metrics summary;                                      // valid when repetitions is not empty
+  std::vector<std::pair<const Figure*, Spread>> spread;  // per-repetition variation of key figures
+
+  const Spread* spread_of(const Figure& f) const;
 };
 
-// Fills result.summary and result.spread from result.repetitions: ops, bytes,
-// errors, runtime, CPU and counters summed; rates the mean; latency merged.
+// Fills result.summary and result.spread from result.repetitions, each figure
+// as the figure table says it merges.
 void summarize(Result& result);
 
 }  // namespace iobench

@@ -186,7 +186,7 @@ class Job {
     }
     st_.t_end = now_ns();
     st_.counters = engine->counters();
-    subtract_counters(st_.counters, counters_at_start);
+    st_.counters.subtract_all(counters_at_start);
     // Let what is in flight land before the engine (and its buffers) go away;
     // those completions are not counted: they finished after the clock stopped.
     while (inflight) {
@@ -370,7 +370,7 @@ Metrics run_once(const WorkloadSpec& spec, const BackendChoice& backend, const T
     m.bytes += st.bytes;
     m.errors += st.errors;
     m.lat.merge(st.lat);
-    add_counters(m.counters, st.counters);
+    m.counters.add_all(st.counters);
     for (auto& n : st.notes)
       if (std::find(result.notes.begin(), result.notes.end(), n) == result.notes.end()) result.notes.push_back(n);
     start = std::min(start, st.t_start);

@@ -1,0 +1,21 @@
+#pragma once
+// What the human formats (table, markdown) share: the columns, each cell
+// formatted by its figure's unit, and the footnotes.
+#include <string>
+#include <vector>
+
+#include "run/metrics.h"
+
+namespace iobench {
+
+struct TextTable {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  size_t left_columns = 3;  // label columns, aligned left; the figures after them right
+};
+
+TextTable text_table(const std::vector<Result>& results);
+// Reasons per result, and each note once with the results it applies to.
+std::string footnotes(const std::vector<Result>& results);
+
+}  // namespace iobench

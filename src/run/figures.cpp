@@ -1,0 +1,119 @@
+#include "run/figures.h"
+
+#include <stdexcept>
+
+namespace iobench {
+
+double Figure::value(const Metrics& m) const {
+  if (count) return static_cast<double>(m.*count);
+  if (rate) return m.*rate;
+  if (hist) {
+    const Histogram& h = m.*hist;
+    switch (stat) {
+      case Stat::Min: return static_cast<double>(h.min());
+      case Stat::Max: return static_cast<double>(h.max());
+      case Stat::Mean: return h.mean();
+      case Stat::Stddev: return h.stddev();
+      case Stat::Percentile: return static_cast<double>(h.percentile(q));
+    }
+  }
+  return derive(m);
+}
+
+std::string Figure::column() const {
+  std::string c = path.substr(1);
+  for (char& ch : c)
+    if (ch == '/') ch = '.';
+  return c;
+}
+
+const std::vector<HistogramField>& histogram_fields() {
+  static const std::vector<HistogramField> all = {{"lat_ns", &Metrics::lat}};
+  return all;
+}
+
+namespace {
+
+Figure named(std::string name, std::string path, Unit unit, Better better) {
+  Figure f;
+  f.name = std::move(name);
+  f.path = std::move(path);
+  f.unit = unit;
+  f.better = better;
+  return f;
+}
+
+std::vector<Figure> build() {
+  std::vector<Figure> f;
+  auto count = [&](std::string name, std::string path, Unit unit, uint64_t Metrics::*field) {
+    Figure fig = named(std::move(name), std::move(path), unit, Better::Neither);
+    fig.count = field;
+    fig.integer = true;
+    f.push_back(std::move(fig));
+  };
+  auto rate = [&](std::string name, std::string path, Unit unit, double Metrics::*field, std::string spread) {
+    Figure fig = named(std::move(name), std::move(path), unit, Better::Higher);
+    fig.rate = field;
+    fig.spread_key = std::move(spread);
+    f.push_back(std::move(fig));
+  };
+  count("ops", "/ops", Unit::Count, &Metrics::ops);
+  count("bytes", "/bytes", Unit::Count, &Metrics::bytes);
+  count("errors", "/errors", Unit::Count, &Metrics::errors);
+  count("runtime", "/runtime_ns", Unit::Ns, &Metrics::runtime_ns);
+  rate("iops", "/iops", Unit::PerS, &Metrics::iops, "iops");
+  rate("bw", "/bw_bytes_per_s", Unit::BytesPerS, &Metrics::bw_bytes_per_s, "bw_bytes_per_s");
+  for (auto& h : histogram_fields()) {
+    // The latency histogram's percentiles keep their short names (p99);
+    // other histograms prefix theirs with the key's stem (notify_p99).
+    std::string stem(h.key.substr(0, h.key.rfind('_')));
+    std::string prefix = stem == "lat" ? "" : stem + "_";
+    std::string base = "/" + std::string(h.key);
+    auto stat = [&](std::string name, std::string path, Stat s, double q, Better b, bool integer, std::string spread) {
+      Figure fig = named(std::move(name), std::move(path), Unit::Ns, b);
+      fig.hist = h.hist;
+      fig.stat = s;
+      fig.q = q;
+      fig.integer = integer;
+      fig.spread_key = std::move(spread);
+      f.push_back(std::move(fig));
+    };
+    stat(stem + "_min", base + "/min", Stat::Min, 0, Better::Neither, true, "");
+    stat(stem + "_max", base + "/max", Stat::Max, 0, Better::Neither, true, "");
+    stat(stem + "_mean", base + "/mean", Stat::Mean, 0, Better::Neither, false, "");
+    stat(stem + "_stddev", base + "/stddev", Stat::Stddev, 0, Better::Neither, false, "");
+    for (auto [key, q] : {std::pair{"50", 50.0}, {"90", 90.0}, {"99", 99.0}, {"99.9", 99.9}, {"99.99", 99.99}}) {
+      // Compared: the median and the tail up to where repetitions still agree.
+      const bool compared = q <= 99.9 && q != 90.0;
+      const bool spread = q == 50.0 || q == 99.0;
+      stat(prefix + "p" + key, base + "/percentiles/" + key, Stat::Percentile, q,
+           compared ? Better::Lower : Better::Neither, true, spread ? stem + "_p" + key + "_ns" : "");
+    }
+  }
+  count("cpu_user", "/cpu/user_ns", Unit::Ns, &Metrics::cpu_user_ns);
+  count("cpu_sys", "/cpu/sys_ns", Unit::Ns, &Metrics::cpu_sys_ns);
+  Figure cpu = named("cpu", "/cpu/per_op_ns", Unit::Ns, Better::Lower);
+  cpu.derive = [](const Metrics& m) {
+    return m.ops ? static_cast<double>(m.cpu_user_ns + m.cpu_sys_ns) / static_cast<double>(m.ops) : 0.0;
+  };
+  cpu.spread_key = "cpu_per_op_ns";
+  f.push_back(std::move(cpu));
+  count("ctx_voluntary", "/ctx_switches/voluntary", Unit::Count, &Metrics::ctx_voluntary);
+  count("ctx_involuntary", "/ctx_switches/involuntary", Unit::Count, &Metrics::ctx_involuntary);
+  return f;
+}
+
+}  // namespace
+
+const std::vector<Figure>& figures() {
+  static const std::vector<Figure> all = build();
+  return all;
+}
+
+const Figure& figure(std::string_view name) {
+  for (auto& f : figures())
+    if (f.name == name) return f;
+  throw std::out_of_range("no figure named " + std::string(name));
+}
+
+}  // namespace iobench

@@ -1,0 +1,57 @@
+#pragma once
+// Every figure a result reports, in one table: its name, where it sits in a
+// metrics object, its unit, which way is better, and how it merges across
+// threads and repetitions. summarize, the JSON writer, the table/csv/markdown
+// columns, the gbench export and compare all read this table; a new figure is
+// one entry here plus the code that measures it.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "run/metrics.h"
+
+namespace iobench {
+
+enum class Unit { Count, Ns, PerS, BytesPerS };
+enum class Better { Higher, Lower, Neither };  // Neither: not compared (a count, or too noisy to judge)
+enum class Merge {
+  Sum,      // added over threads and repetitions (counts, time)
+  Mean,     // a rate per repetition; the summary holds their mean
+  Derived,  // computed from other figures: the merged histogram, a ratio
+};
+enum class Stat { Min, Max, Mean, Stddev, Percentile };
+
+struct Figure {
+  std::string name;  // compare --fail-on and tables use it: "iops", "p99"
+  std::string path;  // JSON pointer inside a metrics object: "/lat_ns/percentiles/99"
+  Unit unit = Unit::Count;
+  Better better = Better::Neither;
+  // Exactly one of these says where the value comes from.
+  uint64_t Metrics::*count = nullptr;  // Merge::Sum
+  double Metrics::*rate = nullptr;     // Merge::Mean
+  Histogram Metrics::*hist = nullptr;  // Merge::Derived from the (merged) histogram
+  Stat stat = Stat::Percentile;
+  double q = 0;
+  double (*derive)(const Metrics&) = nullptr;  // Merge::Derived otherwise
+  std::string spread_key;  // summary.spread entry ("" = none)
+  bool integer = false;    // written as a JSON integer
+
+  Merge merge() const { return count ? Merge::Sum : rate ? Merge::Mean : Merge::Derived; }
+  double value(const Metrics& m) const;
+  // "lat_ns.percentiles.99": the path as one column name (csv, gbench).
+  std::string column() const;
+};
+
+// The histograms a metrics object holds: each becomes a JSON object of the
+// lat_ns shape {min, max, mean, stddev, percentiles} and figures for each.
+struct HistogramField {
+  std::string_view key;  // "lat_ns"
+  Histogram Metrics::*hist;
+};
+const std::vector<HistogramField>& histogram_fields();
+
+const std::vector<Figure>& figures();
+// The figure of that name; throws std::out_of_range for a name not in the table.
+const Figure& figure(std::string_view name);
+
+}  // namespace iobench
