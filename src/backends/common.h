@@ -12,9 +12,9 @@ namespace iobench {
 
 // Requests finished inside submit() (synchronous models), handed out by reap().
 // Fixed capacity: never more than qd requests are in flight.
-class DoneQueue {
+class DoneStack {
  public:
-  explicit DoneQueue(unsigned capacity) : items_(capacity) {}
+  explicit DoneStack(unsigned capacity) : items_(capacity) {}
   void push(Request* r) { items_[count_++] = r; }
   int pop(Request** out, int max) {
     int n = count_ < max ? count_ : max;

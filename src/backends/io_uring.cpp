@@ -15,6 +15,7 @@
 
 #include "backends/backend.h"
 #include "backends/common.h"
+#include "core/clock.h"
 #include "core/errors.h"
 
 namespace iobench {
@@ -134,7 +135,8 @@ class UringEngine final : public Engine {
       if (timeout_ns < 0) {
         ret = io_uring_wait_cqe(&ring_, &cqe);
       } else {
-        __kernel_timespec ts{static_cast<long long>(timeout_ns / 1'000'000'000), static_cast<long long>(timeout_ns % 1'000'000'000)};
+        const timespec t = to_timespec(static_cast<uint64_t>(timeout_ns));
+        __kernel_timespec ts{t.tv_sec, t.tv_nsec};
         ret = io_uring_wait_cqe_timeout(&ring_, &cqe, &ts);
       }
     }

@@ -13,6 +13,7 @@
 
 #include "backends/backend.h"
 #include "backends/common.h"
+#include "core/clock.h"
 #include "core/errors.h"
 
 namespace iobench {
@@ -99,7 +100,7 @@ class AioEngine final : public Engine {
     timespec zero{0, 0}, ts{};
     timespec* tp = nullptr;
     if (timeout_ns >= 0) {
-      ts = {static_cast<time_t>(timeout_ns / 1'000'000'000), static_cast<long>(timeout_ns % 1'000'000'000)};
+      ts = to_timespec(static_cast<uint64_t>(timeout_ns));
       tp = &ts;
     }
     long min_nr = timeout_ns == 0 ? 0 : 1;

@@ -23,7 +23,7 @@ class NullEngine final : public Engine {
   void flush() override {}
 
  private:
-  DoneQueue done_;
+  DoneStack done_;
 };
 
 }  // namespace

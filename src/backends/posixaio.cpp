@@ -39,10 +39,6 @@ constexpr OptionDecl kThreads{"posixaio_threads", "posixaio", OptionType::Count,
 int signal_for_job(unsigned job) { return SIGRTMIN + 1 + static_cast<int>(job); }
 unsigned max_signal_jobs() { return static_cast<unsigned>(SIGRTMAX - SIGRTMIN - 1); }
 
-timespec to_timespec(int64_t ns) {
-  return {static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-}
-
 class PosixAioEngine;
 
 struct Slot {
@@ -181,7 +177,7 @@ class PosixAioEngine final : public Engine {
   int reap_suspend(Request** out, int max, int64_t timeout_ns) {
     int n = scan(out, max);
     if (n || timeout_ns == 0) return n;
-    timespec ts = to_timespec(timeout_ns);
+    timespec ts = to_timespec(static_cast<uint64_t>(std::max<int64_t>(timeout_ns, 0)));
     ++aio_calls_;
     if (ch_.size() > 1) {  // descriptors finish in any order: wait on all
       if (aio_suspend(list_.data(), static_cast<int>(list_.size()), timeout_ns < 0 ? nullptr : &ts) != 0 &&
@@ -223,7 +219,7 @@ class PosixAioEngine final : public Engine {
     int n = 0;
     while (n < max) {
       siginfo_t info;
-      timespec ts = to_timespec(n ? 0 : timeout_ns);
+      timespec ts = to_timespec(static_cast<uint64_t>(n ? 0 : std::max<int64_t>(timeout_ns, 0)));
       counters_.syscalls++;
       int s = sigtimedwait(&sigset_, &info, (n || timeout_ns >= 0) ? &ts : nullptr);
       if (s < 0) {
@@ -240,7 +236,7 @@ class PosixAioEngine final : public Engine {
 
   int reap_thread(Request** out, int max, int64_t timeout_ns) {
     if (ready_.load(std::memory_order_acquire) == 0 && timeout_ns != 0) {
-      timespec ts = to_timespec(timeout_ns);
+      timespec ts = to_timespec(static_cast<uint64_t>(std::max<int64_t>(timeout_ns, 0)));
       counters_.syscalls++;
       syscall(SYS_futex, reinterpret_cast<uint32_t*>(&ready_), FUTEX_WAIT_PRIVATE, 0u,
               timeout_ns < 0 ? nullptr : &ts, nullptr, 0);

@@ -20,6 +20,7 @@
 
 #include "backends/backend.h"
 #include "backends/common.h"
+#include "core/clock.h"
 #include "core/errors.h"
 
 namespace iobench {
@@ -142,7 +143,7 @@ class SigioEngine final : public Engine {
 
   void wait_info(int64_t timeout_ns) {
     siginfo_t info;
-    timespec ts{static_cast<time_t>(timeout_ns / 1'000'000'000), static_cast<long>(timeout_ns % 1'000'000'000)};
+    timespec ts = to_timespec(static_cast<uint64_t>(std::max<int64_t>(timeout_ns, 0)));
     counters_.syscalls++;
     int s = sigtimedwait(&wait_set_, &info, timeout_ns < 0 ? nullptr : &ts);
     timespec zero{0, 0};
@@ -160,7 +161,7 @@ class SigioEngine final : public Engine {
   }
 
   void wait_handler(int64_t timeout_ns) {
-    timespec ts{static_cast<time_t>(timeout_ns / 1'000'000'000), static_cast<long>(timeout_ns % 1'000'000'000)};
+    timespec ts = to_timespec(static_cast<uint64_t>(std::max<int64_t>(timeout_ns, 0)));
     counters_.syscalls++;
     ::ppoll(nullptr, 0, timeout_ns < 0 ? nullptr : &ts, &sleep_mask_);
     // The signals are blocked again: the log is ours to read.

@@ -31,7 +31,7 @@ class SyncEngine final : public Engine {
  private:
   ChannelSet ch_;
   bool seekable_;
-  DoneQueue done_;
+  DoneStack done_;
 };
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <ctime>
 
+#include "core/clock.h"
+
 namespace iobench {
 
 StopSignal::StopSignal() {
@@ -23,7 +25,7 @@ StopSignal::StopSignal() {
 
 bool StopSignal::wait(uint64_t ns) {
   if (signo_) return true;
-  timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  timespec ts = to_timespec(ns);
   int s;
   do {
     s = sigtimedwait(&set_, nullptr, &ts);

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdio>
 #include <latch>
+#include <optional>
 #include <thread>
 
 #include "core/clock.h"
@@ -32,7 +33,7 @@ struct Shared {
 };
 
 // One per thread, on its own cache lines: the hot path writes only here.
-struct alignas(64) JobState {
+struct alignas(64) WorkerState {
   std::atomic<uint64_t> live_ops{0};  // read by the progress line
   Histogram lat;
   uint64_t ops = 0, bytes = 0, errors = 0;
@@ -50,7 +51,7 @@ struct alignas(64) JobState {
   }
 };
 
-struct JobParams {
+struct WorkerParams {
   const WorkloadSpec& spec;
   const BackendChoice& backend;
   const Target& target;
@@ -62,13 +63,21 @@ struct JobParams {
   uint64_t seed;
 };
 
-class Job {
+// One thread of a run. Its steps: prepare (everything allocated and the
+// engine created before the clock starts), then a loop of issue and reap
+// until the phase says stop or the ops are done, then drain.
+class Worker {
  public:
-  Job(const JobParams& p, Shared& shared, JobState& st) : p_(p), sh_(shared), st_(st) {}
+  Worker(const WorkerParams& p, Shared& shared, WorkerState& st) : p_(p), sh_(shared), st_(st) {}
 
   void operator()() {
     try {
-      run();
+      prepare();
+      ready_signalled_ = true;
+      sh_.ready.count_down();
+      sh_.phase.wait(kSetup);
+      loop();
+      drain();
     } catch (const std::exception& e) {
       st_.failure = e.what();
       sh_.abort.store(true, std::memory_order_relaxed);
@@ -79,121 +88,128 @@ class Job {
   }
 
  private:
-  void run() {
+  void pin() {
+    // Before anything starts threads: glibc's aio helpers inherit it.
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (unsigned c : p_.spec.cpus) CPU_SET(c, &set);
+    if (int e = pthread_setaffinity_np(pthread_self(), sizeof set, &set))
+      throw RuntimeError("--cpus: cannot pin the job thread: " + errno_text(e) +
+                         " (were the CPUs taken from this process since it started? taskset -cp " +
+                         std::to_string(getpid()) + " shows the ones left)");
+  }
+
+  void prepare() {
     const WorkloadSpec& s = p_.spec;
-    if (!s.cpus.empty()) {
-      // Before anything starts threads: glibc's aio helpers inherit it.
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      for (unsigned c : s.cpus) CPU_SET(c, &set);
-      if (int e = pthread_setaffinity_np(pthread_self(), sizeof set, &set))
-        throw RuntimeError("--cpus: cannot pin the job thread: " + errno_text(e) +
-                           " (were the CPUs taken from this process since it started? taskset -cp " +
-                           std::to_string(getpid()) + " shows the ones left)");
-    }
+    if (!s.cpus.empty()) pin();
     const uint64_t bs = s.bs;
     const unsigned qd = p_.qd;
-    // Everything the loop touches is allocated here, before the clock starts.
-    AlignedBuffer buffers(static_cast<size_t>(bs) * qd, 4096);
-    if (!buffers.data()) throw RuntimeError("cannot allocate " + format_size(bs * qd) + " of I/O buffers");
-    std::vector<Request> reqs(qd);
-    std::vector<Request*> free_list(qd), batch(qd), done(qd);
+    buffers_ = AlignedBuffer(static_cast<size_t>(bs) * qd, 4096);
+    if (!buffers_.data()) throw RuntimeError("cannot allocate " + format_size(bs * qd) + " of I/O buffers");
+    reqs_.resize(qd);
+    free_list_.resize(qd);
+    batch_.resize(qd);
+    done_.resize(qd);
     for (unsigned i = 0; i < qd; ++i) {
-      reqs[i].slot = i;
-      reqs[i].len = static_cast<uint32_t>(bs);
-      reqs[i].buf = buffers.data() + static_cast<size_t>(i) * bs;
-      free_list[i] = &reqs[i];
+      reqs_[i].slot = i;
+      reqs_[i].len = static_cast<uint32_t>(bs);
+      reqs_[i].buf = buffers_.data() + static_cast<size_t>(i) * bs;
+      free_list_[i] = &reqs_[i];
       // Non-trivial data so no layer below gets zero pages for free.
-      pattern::fill(reqs[i].buf, bs - bs % pattern::kSector, i * bs, p_.seed);
+      pattern::fill(reqs_[i].buf, bs - bs % pattern::kSector, i * bs, p_.seed);
     }
-    OffsetGen gen(s.offsets(), s.zipf_theta, 0, s.size, bs, p_.seed,
-                  static_cast<uint64_t>(p_.index) * (s.size / bs) / p_.threads);
-    const unsigned read_pct = s.read_percent();
-    const uint64_t data_seed = p_.target.data_seed();
+    nfree_ = qd;
+    gen_.emplace(s.offsets(), s.zipf_theta, 0, s.size, bs, p_.seed,
+                 static_cast<uint64_t>(p_.index) * (s.size / bs) / p_.threads);
+    EngineConfig cfg{p_.target, s, p_.backend.variant, qd, p_.index, reqs_.data(), buffers_.data()};
+    engine_ = p_.backend.info->create(cfg);
+  }
 
-    EngineConfig cfg{p_.target, s, p_.backend.variant, qd, p_.index, reqs.data(), buffers.data()};
-    std::unique_ptr<Engine> engine = p_.backend.info->create(cfg);
-
-    ready_signalled_ = true;
-    sh_.ready.count_down();
-    sh_.phase.wait(kSetup);
-
-    unsigned nfree = qd, inflight = 0;
-    int carried = 0;
-    uint64_t issued = 0, writes_since_flush = 0;
+  void loop() {
+    interval_ = p_.rate ? 1'000'000'000 / p_.rate : 0;
+    next_due_ = now_ns();
+    st_.reset_stats(next_due_);
     bool measuring = false;
-    Counters counters_at_start;
-    const uint64_t interval = p_.rate ? 1'000'000'000 / p_.rate : 0;
-    uint64_t next_due = now_ns();
-    st_.reset_stats(next_due);
-
     for (;;) {
       int ph = sh_.phase.load(std::memory_order_relaxed);
       if (ph == kStop || sh_.abort.load(std::memory_order_relaxed)) break;
       if (ph == kMeasure && !measuring) {
         measuring = true;
         st_.reset_stats(now_ns());
-        counters_at_start = engine->counters();  // once per repetition, off the hot path
-        issued = 0;
+        counters_at_start_ = engine_->counters();  // once per repetition, off the hot path
+        issued_ = 0;
       }
-      uint64_t now = now_ns();
-      int n = carried;  // refused last time: already prepared, offered first
-      while (nfree && (!p_.ops || issued < p_.ops)) {
-        uint64_t start = now;
-        if (interval) {
-          if (next_due > now) break;
-          start = next_due;  // latency from the intended time: no coordinated omission
-          next_due += interval;
-        }
-        Request* r = free_list[--nfree];
-        r->offset = gen.next();
-        r->op = (read_pct == 100 || (read_pct && gen.rng().below(100) < read_pct)) ? Op::Read : Op::Write;
-        if (s.verify && r->op == Op::Write) pattern::fill(r->buf, bs, r->offset, data_seed);
-        r->start_ns = start;
-        batch[n++] = r;
-        ++issued;
-      }
-      if (n) {
-        int k = engine->submit(batch.data(), n);
-        inflight += static_cast<unsigned>(k);
-        // Requests the engine could not take (a full ring, EAGAIN) keep their
-        // offset, op and start time and go first next time, so the offset
-        // sequence is the same whatever the engine accepts per call.
-        carried = n - k;
-        std::copy(batch.begin() + k, batch.begin() + n, batch.begin());
-      }
-      if (inflight == 0) {
-        if (p_.ops && issued >= p_.ops && !carried) break;
-        if (interval && !carried) sleep_until_ns(next_due);
+      const uint64_t now = now_ns();
+      issue(now);
+      if (inflight_ == 0) {
+        if (p_.ops && issued_ >= p_.ops && !carried_) break;
+        if (interval_ && !carried_) sleep_until_ns(next_due_);
         continue;
       }
       int64_t timeout = -1;
-      if (interval && nfree) timeout = next_due > now ? static_cast<int64_t>(next_due - now) : 0;
-      int got = engine->reap(done.data(), static_cast<int>(qd), timeout);
-      if (got <= 0) continue;
-      uint64_t t = now_ns();
-      inflight -= static_cast<unsigned>(got);
-      for (int i = 0; i < got; ++i) {
-        Request* r = done[i];
-        complete(*r, t);
-        if (r->op == Op::Write && s.fsync_every && ++writes_since_flush >= s.fsync_every) {
-          engine->flush();
-          writes_since_flush = 0;
-        }
-        free_list[nfree++] = r;
-      }
-      st_.live_ops.store(st_.ops, std::memory_order_relaxed);
+      if (interval_ && nfree_) timeout = next_due_ > now ? static_cast<int64_t>(next_due_ - now) : 0;
+      reap(timeout);
     }
     st_.t_end = now_ns();
-    st_.counters = engine->counters();
-    st_.counters.subtract_all(counters_at_start);
-    // Let what is in flight land before the engine (and its buffers) go away;
-    // those completions are not counted: they finished after the clock stopped.
-    while (inflight) {
-      int got = engine->reap(done.data(), static_cast<int>(qd), -1);
-      if (got > 0) inflight -= static_cast<unsigned>(got);
+    st_.counters = engine_->counters();
+    st_.counters.subtract_all(counters_at_start_);
+  }
+
+  // Prepares what the free slots and the rate allow and submits it together
+  // with what the engine refused last time.
+  void issue(uint64_t now) {
+    const WorkloadSpec& s = p_.spec;
+    int n = carried_;  // refused last time: already prepared, offered first
+    while (nfree_ && (!p_.ops || issued_ < p_.ops)) {
+      uint64_t start = now;
+      if (interval_) {
+        if (next_due_ > now) break;
+        start = next_due_;  // latency from the intended time: no coordinated omission
+        next_due_ += interval_;
+      }
+      Request* r = free_list_[--nfree_];
+      r->offset = gen_->next();
+      r->op = (read_pct_ == 100 || (read_pct_ && gen_->rng().below(100) < read_pct_)) ? Op::Read : Op::Write;
+      if (s.verify && r->op == Op::Write) pattern::fill(r->buf, s.bs, r->offset, data_seed_);
+      r->start_ns = start;
+      batch_[n++] = r;
+      ++issued_;
     }
-    st_.notes = engine->notes();
+    if (!n) return;
+    int k = engine_->submit(batch_.data(), n);
+    inflight_ += static_cast<unsigned>(k);
+    // Requests the engine could not take (a full ring, EAGAIN) keep their
+    // offset, op and start time and go first next time, so the offset
+    // sequence is the same whatever the engine accepts per call.
+    carried_ = n - k;
+    std::copy(batch_.begin() + k, batch_.begin() + n, batch_.begin());
+  }
+
+  void reap(int64_t timeout) {
+    int got = engine_->reap(done_.data(), static_cast<int>(p_.qd), timeout);
+    if (got <= 0) return;
+    uint64_t t = now_ns();
+    inflight_ -= static_cast<unsigned>(got);
+    for (int i = 0; i < got; ++i) {
+      Request* r = done_[i];
+      complete(*r, t);
+      if (r->op == Op::Write && p_.spec.fsync_every && ++writes_since_flush_ >= p_.spec.fsync_every) {
+        engine_->flush();
+        writes_since_flush_ = 0;
+      }
+      free_list_[nfree_++] = r;
+    }
+    st_.live_ops.store(st_.ops, std::memory_order_relaxed);
+  }
+
+  // Lets what is in flight land before the engine (and its buffers) go away;
+  // those completions are not counted: they finished after the clock stopped.
+  void drain() {
+    while (inflight_) {
+      int got = engine_->reap(done_.data(), static_cast<int>(p_.qd), -1);
+      if (got > 0) inflight_ -= static_cast<unsigned>(got);
+    }
+    st_.notes = engine_->notes();
   }
 
   void complete(const Request& r, uint64_t t) {
@@ -250,10 +266,23 @@ class Job {
     return true;
   }
 
-  const JobParams& p_;
+  const WorkerParams& p_;
   Shared& sh_;
-  JobState& st_;
+  WorkerState& st_;
   bool ready_signalled_ = false;
+  // Everything the loop touches, allocated by prepare().
+  AlignedBuffer buffers_;
+  std::vector<Request> reqs_;
+  std::vector<Request*> free_list_, batch_, done_;
+  std::optional<OffsetGen> gen_;
+  std::unique_ptr<Engine> engine_;
+  Counters counters_at_start_;
+  unsigned nfree_ = 0, inflight_ = 0;
+  int carried_ = 0;
+  uint64_t issued_ = 0, writes_since_flush_ = 0;
+  uint64_t interval_ = 0, next_due_ = 0;  // --rate: ns between issues, the next intended issue time
+  const unsigned read_pct_ = p_.spec.read_percent();
+  const uint64_t data_seed_ = p_.target.data_seed();
   // null moves no data, so there is nothing to verify.
   const bool verify_reads_ = p_.spec.verify && !(p_.backend.info->caps & kCapNoIo);
   const bool seekable_ = p_.target.seekable();
@@ -300,67 +329,64 @@ class Progress {
   uint64_t last_t_ = 0, last_ops_ = 0;
 };
 
-// One repetition; a failure to start or mid-run sets result.status and reason.
-Metrics run_once(const WorkloadSpec& spec, const BackendChoice& backend, const Target& target, unsigned rep,
-                 StopSignal& stop, const RunOptions& opts, Result& result) {
+std::vector<WorkerParams> worker_params(const WorkloadSpec& spec, const BackendChoice& backend, const Target& target,
+                                        unsigned rep) {
+  // A backend with one request in flight per engine runs qd threads per job.
   const bool one_each = backend.info->caps & kCapOneInFlight;
   const unsigned per_job = one_each ? spec.qd : 1;
   const unsigned threads = spec.jobs * per_job;
-  const unsigned qd = one_each ? 1 : spec.qd;
-
-  std::vector<JobParams> params;
+  std::vector<WorkerParams> params;
   params.reserve(threads);
-  for (unsigned i = 0; i < threads; ++i) {
-    uint64_t seed = splitmix64(spec.seed ^ (uint64_t{rep} << 32) ^ i);
-    params.push_back(JobParams{spec, backend, target, i, threads, qd, spec.ops ? (spec.ops + per_job - 1 - i % per_job) / per_job : 0,
-                               spec.rate_iops ? std::max<uint64_t>(1, spec.rate_iops / per_job) : 0, seed});
-  }
-  Shared shared(threads);
-  std::vector<JobState> states(threads);
-  std::vector<std::thread> pool;
-  pool.reserve(threads);
-  for (unsigned i = 0; i < threads; ++i) pool.emplace_back(Job(params[i], shared, states[i]));
+  for (unsigned i = 0; i < threads; ++i)
+    params.push_back(WorkerParams{spec, backend, target, i, threads, one_each ? 1 : spec.qd,
+                                  spec.ops ? (spec.ops + per_job - 1 - i % per_job) / per_job : 0,
+                                  spec.rate_iops ? std::max<uint64_t>(1, spec.rate_iops / per_job) : 0,
+                                  splitmix64(spec.seed ^ (uint64_t{rep} << 32) ^ i)});
+  return params;
+}
 
-  shared.ready.wait();
-  Progress progress(opts.progress, backend.label());
-  const uint64_t runtime = spec.effective_runtime_ns();
+uint64_t live_ops(const std::vector<WorkerState>& states) {
+  uint64_t ops = 0;
+  for (auto& st : states) ops += st.live_ops.load(std::memory_order_relaxed);
+  return ops;
+}
+
+// The coordinating thread's part of a repetition: ramp, then measure until
+// the runtime is up, every worker finished, or a stop signal. `u0` is the
+// process's usage when measuring began. Returns true when interrupted.
+bool drive(const WorkloadSpec& spec, const Target& target, Shared& shared, const std::vector<WorkerState>& states,
+           StopSignal& stop, Progress& progress, Usage& u0) {
   const uint64_t t0 = now_ns();
-  Usage u0 = usage_now(target);
+  u0 = usage_now(target);
+  if (shared.abort.load()) return false;
+  shared.phase.store(spec.ramp_ns ? kRamp : kMeasure);
+  shared.phase.notify_all();
   bool interrupted = false;
-  if (!shared.abort.load()) {
-    int first = spec.ramp_ns ? kRamp : kMeasure;
-    shared.phase.store(first);
-    shared.phase.notify_all();
-    uint64_t measure_t0 = t0;
-    if (spec.ramp_ns) {
-      while (!interrupted && now_ns() < t0 + spec.ramp_ns && !shared.abort.load()) {
-        interrupted = stop.wait(std::min<uint64_t>(t0 + spec.ramp_ns - now_ns(), 200'000'000));
-        uint64_t ops = 0;
-        for (auto& st : states) ops += st.live_ops.load(std::memory_order_relaxed);
-        progress.update(now_ns() - t0, spec.ramp_ns, ops, "ramp");
-      }
-      measure_t0 = now_ns();
-      u0 = usage_now(target);
-      shared.phase.store(kMeasure);
+  uint64_t measure_t0 = t0;
+  if (spec.ramp_ns) {
+    while (!interrupted && now_ns() < t0 + spec.ramp_ns && !shared.abort.load()) {
+      interrupted = stop.wait(std::min<uint64_t>(t0 + spec.ramp_ns - now_ns(), 200'000'000));
+      progress.update(now_ns() - t0, spec.ramp_ns, live_ops(states), "ramp");
     }
-    const uint64_t deadline = runtime ? measure_t0 + runtime : UINT64_MAX;
-    while (!interrupted && shared.finished.load(std::memory_order_acquire) < threads) {
-      uint64_t t = now_ns();
-      if (t >= deadline) break;
-      // Short waits in ops mode so the end of the run is noticed promptly.
-      uint64_t step = std::min<uint64_t>(deadline - t, runtime ? 200'000'000 : 20'000'000);
-      interrupted = stop.wait(step);
-      uint64_t ops = 0;
-      for (auto& st : states) ops += st.live_ops.load(std::memory_order_relaxed);
-      progress.update(now_ns() - measure_t0, runtime, ops, "run");
-    }
+    measure_t0 = now_ns();
+    u0 = usage_now(target);
+    shared.phase.store(kMeasure);
   }
-  shared.phase.store(kStop);
-  shared.phase.notify_all();  // wakes jobs still in setup after a failure
-  Usage u1 = usage_now(target);
-  for (auto& t : pool) t.join();
-  progress.clear();
+  const uint64_t runtime = spec.effective_runtime_ns();
+  const uint64_t deadline = runtime ? measure_t0 + runtime : UINT64_MAX;
+  while (!interrupted && shared.finished.load(std::memory_order_acquire) < states.size()) {
+    uint64_t t = now_ns();
+    if (t >= deadline) break;
+    // Short waits in ops mode so the end of the run is noticed promptly.
+    interrupted = stop.wait(std::min<uint64_t>(deadline - t, runtime ? 200'000'000 : 20'000'000));
+    progress.update(now_ns() - measure_t0, runtime, live_ops(states), "run");
+  }
+  return interrupted;
+}
 
+// The workers' figures merged into one repetition's metrics; their failures,
+// first errors and notes go into the result.
+Metrics collect(const std::vector<WorkerState>& states, const Usage& u0, const Usage& u1, Result& result) {
   Metrics m;
   uint64_t start = UINT64_MAX, end = 0;
   for (auto& st : states) {
@@ -384,7 +410,30 @@ Metrics run_once(const WorkloadSpec& spec, const BackendChoice& backend, const T
   m.cpu_sys_ns = u1.sys_ns > u0.sys_ns ? u1.sys_ns - u0.sys_ns : 0;
   m.ctx_voluntary = u1.nvcsw - u0.nvcsw;
   m.ctx_involuntary = u1.nivcsw - u0.nivcsw;
+  return m;
+}
 
+// One repetition; a failure to start or mid-run sets result.status and reason.
+Metrics run_once(const WorkloadSpec& spec, const BackendChoice& backend, const Target& target, unsigned rep,
+                 StopSignal& stop, const RunOptions& opts, Result& result) {
+  const std::vector<WorkerParams> params = worker_params(spec, backend, target, rep);
+  Shared shared(static_cast<unsigned>(params.size()));
+  std::vector<WorkerState> states(params.size());
+  std::vector<std::thread> pool;
+  pool.reserve(params.size());
+  for (size_t i = 0; i < params.size(); ++i) pool.emplace_back(Worker(params[i], shared, states[i]));
+
+  shared.ready.wait();
+  Progress progress(opts.progress, backend.label());
+  Usage u0{};
+  const bool interrupted = drive(spec, target, shared, states, stop, progress, u0);
+  shared.phase.store(kStop);
+  shared.phase.notify_all();  // wakes workers still in setup after a failure
+  const Usage u1 = usage_now(target);
+  for (auto& t : pool) t.join();
+  progress.clear();
+
+  Metrics m = collect(states, u0, u1, result);
   bool failed = std::any_of(states.begin(), states.end(), [](auto& st) { return !st.failure.empty(); });
   if (failed) result.status = Status::Error;
   else if (interrupted) result.status = Status::Interrupted;

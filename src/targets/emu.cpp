@@ -116,7 +116,7 @@ class EmuTarget final : public Target {
     if (pthread_getcpuclockid(const_cast<std::thread&>(thread_).native_handle(), &cid) != 0 ||
         clock_gettime(cid, &ts) != 0)
       return;
-    uint64_t total = static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+    uint64_t total = to_ns(ts);
     unsigned long ut = 0, st = 0;
     std::ifstream in("/proc/self/task/" + std::to_string(tid_.load()) + "/stat");
     std::string line;
@@ -172,7 +172,7 @@ class EmuTarget final : public Target {
       if (!heap_.empty()) {
         uint64_t now = now_ns(), t = heap_.top().t;
         uint64_t d = t > now ? t - now : 0;
-        ts = {static_cast<time_t>(d / 1'000'000'000), static_cast<long>(d % 1'000'000'000)};
+        ts = to_timespec(d);
       }
       int n = ::epoll_pwait2(epfd_.get(), evs, 64, &ts, nullptr);
       for (int i = 0; i < n; ++i) on_event(evs[i]);
