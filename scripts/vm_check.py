@@ -90,6 +90,13 @@ def main():
             s = r["summary"]
             c.check(r["target"]["latency_ns"] == want, f"{who}: the result records the device latency {want}")
             c.check(s["ops"] > 0, f"{who}: did some I/O")
+            if r["backend"] != "null":
+                # The device's requests are this result's own: its ops plus the ramp (50ms of 300ms)
+                # and what was in flight at each stop.
+                qd = r["workload"]["qd"] * r["workload"]["jobs"]
+                req = r["target"]["requests"]
+                c.check(s["ops"] <= req <= 1.5 * s["ops"] + 4 * qd * len(r["repetitions"]),
+                        f"{who}: target requests {req} are this result's own (ops {s['ops']})")
             if name == "fail.json":
                 rate = s["errors"] / max(1, s["ops"])
                 c.check(0.003 < rate < 0.03, f"{who}: ~1% injected errors counted (got {s['errors']}/{s['ops']})")

@@ -1,6 +1,7 @@
 """Integration tests through the iobench binary: exit codes, output files,
 the JSON schema, and signals. Run by ctest with IOBENCH and IOBENCH_SCHEMA set."""
 import csv
+import glob
 import io
 import json
 import os
@@ -84,6 +85,56 @@ class CliTest(unittest.TestCase):
                 self.assertEqual(r["status"], "ok", r["reason"])
                 self.assertEqual(r["summary"]["ops"], 200)
                 self.assertEqual(r["summary"]["errors"], 0)
+
+    def test_every_variant_on_emu_validates_against_schema(self):
+        # The readiness models run for real only on a device; emu's target object too.
+        p = run("run", "--target", "emu", "--backend", "all:*", "--ops", "100", "--qd", "4", "--rw", "read",
+                "--emu-latency", "20us", "--emu-fail-every", "1000", "-o", self.out, "-q")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        ran = [r for r in self.load_valid()["results"] if r["status"] == "ok"]
+        self.assertTrue({"poll", "sigio", "posixaio", "io_uring"} <= {r["backend"] for r in ran})
+
+    def test_schema_rejects_an_unknown_field_at_every_level(self):
+        p = run("run", "--backend", "sync,posixaio", "--ops", "50", "--repeat", "2", "--cpus", "0",
+                "--posixaio-fds", "2", "--histogram", "-o", self.out, "-q")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        doc = self.load_valid()
+
+        def objects(node, path=()):
+            if isinstance(node, dict):
+                yield path
+                for k, v in node.items():
+                    yield from objects(v, path + (k,))
+            elif isinstance(node, list):
+                for i, v in enumerate(node):
+                    yield from objects(v, path + (i,))
+
+        paths = list(objects(doc))
+        self.assertGreater(len(paths), 20)
+        for path in paths:
+            with self.subTest(path="/".join(map(str, path))):
+                bad = json.loads(json.dumps(doc))
+                node = bad
+                for k in path:
+                    node = node[k]
+                node["no_such_field"] = 1
+                with self.assertRaises(jsonschema.ValidationError):
+                    jsonschema.validate(bad, SCHEMA)
+
+    def test_fixtures_and_published_results_validate(self):
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+        files = glob.glob(os.path.join(root, "tests", "fixtures", "*.json")) + \
+            glob.glob(os.path.join(root, "results", "*", "*.json"))
+        docs = 0
+        for path in files:
+            with open(path) as f:
+                doc = json.load(f)
+            if "schema_version" not in doc:  # micro.json (Google Benchmark's), meta.json
+                continue
+            with self.subTest(path=os.path.relpath(path, root)):
+                jsonschema.validate(doc, SCHEMA)
+                docs += 1
+        self.assertGreaterEqual(docs, 4)
 
     def test_formats(self):
         base = ["run", "--backend", "null", "--ops", "100", "-q"]

@@ -45,8 +45,18 @@ json metrics_json(const Metrics& m, bool histogram) {
   return j;
 }
 
+// The workload as this result ran it: an option of another target or
+// backend of the same run is not part of it.
+json workload_json(const Result& r) {
+  json w = to_json(r.spec);
+  for (auto& [decl, v] : r.spec.options)
+    if (decl->owner != r.spec.target.kind && decl->owner != r.backend && decl->owner != r.backend + ":" + r.variant)
+      w.erase(std::string(decl->json_key));
+  return w;
+}
+
 json result_json(const Result& r, bool histogram) {
-  json j = {{"workload", to_json(r.spec)},
+  json j = {{"workload", workload_json(r)},
             {"backend", r.backend},
             {"variant", r.variant},
             {"target", r.target},
