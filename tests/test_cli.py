@@ -22,6 +22,18 @@ def run(*args, timeout=120):
     return subprocess.run([IOBENCH, *args], capture_output=True, text=True, timeout=timeout)
 
 
+def wait_until_measuring(p, read_bytes=4 << 20, timeout=20.0):
+    """Waits until process p has read this much (its I/O is under way), not a fixed time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(f"/proc/{p.pid}/io") as f:
+            rchar = int(next(line for line in f if line.startswith("rchar:")).split()[1])
+        if rchar >= read_bytes:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"iobench read under {read_bytes} bytes in {timeout}s")
+
+
 class CliTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.TemporaryDirectory(prefix="iobench-cli-", dir="/var/tmp")
@@ -214,7 +226,7 @@ class CliTest(unittest.TestCase):
             with self.subTest(sig=sig):
                 p = subprocess.Popen([IOBENCH, "run", "--backend", "sync,null", "--runtime", "30s", "-o", self.out,
                                       "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                time.sleep(1.0)
+                wait_until_measuring(p)
                 p.send_signal(sig)
                 out, err = p.communicate(timeout=20)
                 self.assertEqual(p.returncode, 128 + sig, err)
@@ -231,7 +243,7 @@ class CliTest(unittest.TestCase):
         p = subprocess.Popen([IOBENCH, "run", "--target", "emu", "--backend", "poll:epoll,sigio", "--qd", "16",
                               "--runtime", "30s", "-o", self.out, "-q"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(1.0)
+        wait_until_measuring(p)
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=20)
         self.assertEqual(p.returncode, 130, err)

@@ -56,8 +56,11 @@ TEST_P(EmuTest, DeviceModelHolds) {
       EXPECT_EQ(m.errors, 0u) << r.reason;
       EXPECT_EQ(m.bytes, m.ops * s.bs);
       EXPECT_EQ(m.lat.count(), m.ops);
-      // Nothing lost or completed twice: every completion was submitted in this window.
-      EXPECT_LE(m.ops, m.counters.submitted + qd);
+      // Nothing completed twice: every completion was submitted in this
+      // window or was in flight when it opened; nothing lost: every
+      // submission completed in it or was in flight when it closed.
+      EXPECT_LE(m.ops, m.counters.submitted + qd) << "completed twice";
+      EXPECT_LE(m.counters.submitted, m.ops + qd) << "completions lost";
       // Each channel moves at most one block per latency: the ideal is a hard ceiling.
       double ideal = qd * 1e9 / kLatency;
       EXPECT_LE(m.iops, ideal * 1.03) << "faster than the device";

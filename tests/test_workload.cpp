@@ -142,6 +142,7 @@ TEST(Workload, BackendNamesResolve) {
   EXPECT_THROW(resolve_backends({"sync:turbo"}), UsageError);
   try {
     resolve_backends({"sync:turbo"});
+    FAIL() << "an unknown variant was accepted";
   } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("accepted: default"), std::string::npos) << e.what();
   }
