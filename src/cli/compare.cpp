@@ -13,6 +13,7 @@
 #include "core/stats.h"
 #include "core/units.h"
 #include "report/report.h"
+#include "report/text.h"
 #include "run/figures.h"
 
 namespace iobench {
@@ -144,15 +145,8 @@ int compare(const CompareArgs& a) {
     return regression ? 1 : 0;
   }
   const bool md = a.format == "markdown";
-  auto fmt_value = [](const std::string& metric, double v) {
-    switch (figure(metric).unit) {
-      case Unit::PerS: return format_count(v);
-      case Unit::BytesPerS: return format_count(v) + "B/s";
-      case Unit::Ns: return format_duration(static_cast<uint64_t>(v));
-      case Unit::Count: break;
-    }
-    return std::to_string(static_cast<uint64_t>(v));
-  };
+  auto fmt_value = [](const std::string& metric, double v) { return format_value(figure(metric), v); };
+
   if (md) std::printf("| result | metric | base | new | change | p | verdict |\n|---|---|---:|---:|---:|---:|---|\n");
   for (auto& pair : out["pairs"]) {
     if (!md) std::printf("%s\n", pair["key"].get<std::string>().c_str());

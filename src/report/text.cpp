@@ -17,16 +17,24 @@ struct Column {
 constexpr Column kColumns[] = {{"IOPS", "iops"}, {"sd%", nullptr}, {"bandwidth", "bw"}, {"p50", "p50"},
                                {"p99", "p99"},   {"p99.9", "p99.9"}, {"CPU/op", "cpu"}, {"errors", "errors"}};
 
-std::string cell(const Figure& f, const Metrics& m) {
-  const double v = f.value(m);
+}  // namespace
+
+std::string format_value(const Figure& f, double v) {
   switch (f.unit) {
     case Unit::Count: return std::to_string(static_cast<uint64_t>(v));
     case Unit::Ns: return format_duration(static_cast<uint64_t>(v));
     case Unit::PerS: return format_count(v);
     case Unit::BytesPerS: return format_count(v) + "B/s";
+    case Unit::Ratio: {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.2f", v);
+      return buf;
+    }
   }
   return "";
 }
+
+namespace {
 
 std::string pct_spread(const Result& r) {
   const Spread* s = r.spread_of(figure("iops"));
@@ -47,7 +55,8 @@ TextTable text_table(const std::vector<Result>& results) {
                                     std::string(status_name(r.status))};
     for (auto& c : kColumns) {
       if (r.repetitions.empty()) row.emplace_back();
-      else row.push_back(c.figure ? cell(figure(c.figure), r.summary) : pct_spread(r));
+      else if (!c.figure) row.push_back(pct_spread(r));
+      else row.push_back(format_value(figure(c.figure), figure(c.figure).value(r.summary)));
     }
     t.rows.push_back(std::move(row));
   }

@@ -14,6 +14,10 @@ struct TextTable {
   size_t left_columns = 3;  // label columns, aligned left; the figures after them right
 };
 
+struct Figure;
+// A figure's value for people: "1.2M", "35.2us", "1.5GB/s", "2.00".
+std::string format_value(const Figure& f, double v);
+
 TextTable text_table(const std::vector<Result>& results);
 // Reasons per result, and each note once with the results it applies to.
 std::string footnotes(const std::vector<Result>& results);

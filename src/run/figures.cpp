@@ -98,6 +98,11 @@ std::vector<Figure> build() {
   };
   cpu.spread_key = "cpu_per_op_ns";
   f.push_back(std::move(cpu));
+  Figure syscalls = named("syscalls_per_op", "/syscalls_per_op", Unit::Ratio, Better::Neither);
+  syscalls.derive = [](const Metrics& m) {
+    return m.ops ? static_cast<double>(m.counters.syscalls) / static_cast<double>(m.ops) : 0.0;
+  };
+  f.push_back(std::move(syscalls));
   count("ctx_voluntary", "/ctx_switches/voluntary", Unit::Count, &Metrics::ctx_voluntary);
   count("ctx_involuntary", "/ctx_switches/involuntary", Unit::Count, &Metrics::ctx_involuntary);
   return f;

@@ -12,7 +12,7 @@
 
 namespace iobench {
 
-enum class Unit { Count, Ns, PerS, BytesPerS };
+enum class Unit { Count, Ns, PerS, BytesPerS, Ratio };
 enum class Better { Higher, Lower, Neither };  // Neither: not compared (a count, or too noisy to judge)
 enum class Merge {
   Sum,      // added over threads and repetitions (counts, time)
