@@ -9,8 +9,9 @@ def draw(docs, plt):
         return None
     fig, ax = plt.subplots(figsize=(max(7, 0.45 * len(rs)), 4.8))
     labels = [f"{ir.name(r)}\n{r['workload']['name']}" for _, r in rs]
-    user = [r["summary"]["cpu"]["user_ns"] / max(1, r["summary"]["ops"]) / 1e3 for _, r in rs]
-    sys_ = [r["summary"]["cpu"]["sys_ns"] / max(1, r["summary"]["ops"]) / 1e3 for _, r in rs]
+    per_op = [max(1, ir.figure(r["summary"], "ops")) for _, r in rs]
+    user = [ir.figure(r["summary"], "cpu_user") / n / 1e3 for (_, r), n in zip(rs, per_op)]
+    sys_ = [ir.figure(r["summary"], "cpu_sys") / n / 1e3 for (_, r), n in zip(rs, per_op)]
     xs = range(len(rs))
     ax.bar(xs, user, label="user")
     ax.bar(xs, sys_, bottom=user, label="system")

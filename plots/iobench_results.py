@@ -1,11 +1,47 @@
-"""Shared by the plot scripts: load iobench result files, check them, and
-label charts with the machine they were measured on."""
+"""The one reader of iobench result files, shared by plots/ and scripts/:
+load and check them, read a figure by its name, and label charts with the
+machine they were measured on."""
 import argparse
 import json
 import os
 import sys
 
 SCHEMA_VERSION = 1
+
+# Figure name -> JSON pointer inside a metrics object (a repetition or the
+# summary): the figure table of src/run/figures.cpp, which `iobench list
+# --json` prints; tests/test_plots.py keeps the two equal.
+FIGURES = {
+    "ops": "/ops",
+    "bytes": "/bytes",
+    "errors": "/errors",
+    "runtime": "/runtime_ns",
+    "iops": "/iops",
+    "bw": "/bw_bytes_per_s",
+    "lat_min": "/lat_ns/min",
+    "lat_max": "/lat_ns/max",
+    "lat_mean": "/lat_ns/mean",
+    "lat_stddev": "/lat_ns/stddev",
+    "p50": "/lat_ns/percentiles/50",
+    "p90": "/lat_ns/percentiles/90",
+    "p99": "/lat_ns/percentiles/99",
+    "p99.9": "/lat_ns/percentiles/99.9",
+    "p99.99": "/lat_ns/percentiles/99.99",
+    "cpu_user": "/cpu/user_ns",
+    "cpu_sys": "/cpu/sys_ns",
+    "cpu": "/cpu/per_op_ns",
+    "syscalls_per_op": "/syscalls_per_op",
+    "ctx_voluntary": "/ctx_switches/voluntary",
+    "ctx_involuntary": "/ctx_switches/involuntary",
+}
+
+
+def figure(metrics, name):
+    """The figure `name` (see FIGURES) of a metrics object."""
+    node = metrics
+    for key in FIGURES[name].strip("/").split("/"):
+        node = node[key]
+    return node
 
 
 class BadInput(Exception):

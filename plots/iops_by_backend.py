@@ -19,12 +19,12 @@ def draw(docs, plt):
             for r in rs:
                 if ir.name(r) == b:
                     xs.append(g + i * width)
-                    ys.append(r["summary"]["iops"])
+                    ys.append(ir.figure(r["summary"], "iops"))
                     errs.append(r["summary"]["spread"]["iops"]["stddev"])
         ax.bar(xs, ys, width, yerr=errs, capsize=2, label=b)
     ax.set_xticks([g + 0.4 - width / 2 for g in range(len(groups))])
     ax.set_xticklabels(list(groups), rotation=15, ha="right", fontsize=8)
-    values = [r["summary"]["iops"] for rs in groups.values() for r in rs if r["summary"]["iops"] > 0]
+    values = [v for rs in groups.values() for r in rs if (v := ir.figure(r["summary"], "iops")) > 0]
     if values and max(values) / min(values) > 100:
         ax.set_yscale("log")  # e.g. null beside a device: keep both readable
     ax.set_ylabel("IOPS (requests per second)")

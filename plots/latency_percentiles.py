@@ -11,8 +11,7 @@ def draw(docs, plt):
         return None
     fig, ax = plt.subplots(figsize=(8, 4.8))
     for _, r in rs:
-        p = r["summary"]["lat_ns"]["percentiles"]
-        ax.plot(PCTS, [max(p[k], 1) / 1e3 for k in PCTS], marker="o",
+        ax.plot(PCTS, [max(ir.figure(r["summary"], "p" + k), 1) / 1e3 for k in PCTS], marker="o",
                 label=f"{ir.name(r)} ({r['workload']['name']})")
     ax.set_yscale("log")
     ax.set_xlabel("percentile")

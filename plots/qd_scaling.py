@@ -12,7 +12,7 @@ def draw(docs, plt):
         w = r["workload"]
         shape = f"{w['rw']} {w['bs_bytes'] // 1024}k x{w['jobs']}{' direct' if w['direct'] else ''} {r['target']['kind']}"
         series.setdefault(f"{ir.name(r)} ({shape})", []).append(
-            (w["qd"], r["summary"]["iops"], r["summary"]["lat_ns"]["percentiles"]["99"] / 1e3))
+            (w["qd"], ir.figure(r["summary"], "iops"), ir.figure(r["summary"], "p99") / 1e3))
     series = {k: sorted(v) for k, v in series.items() if len({p[0] for p in v}) > 1}
     if not series:
         raise ir.BadInput("no backend was run at more than one qd: use a qd sweep (workloads/qd-scaling.json)")

@@ -7,6 +7,8 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "plots"))
+import iobench_results as ir  # noqa: E402  the one reader of result files
 
 
 def need_tools(build):
@@ -41,8 +43,8 @@ def iobench(binary, args):
     if r["status"] != "ok":
         return None
     s = r["summary"]
-    return {"iops": s["iops"], "ns_per_op": s["runtime_ns"] / s["ops"], "cpu_ns_per_op": s["cpu"]["per_op_ns"],
-            "p50_ns": s["lat_ns"]["percentiles"]["50"], "p99_ns": s["lat_ns"]["percentiles"]["99"]}
+    return {"iops": ir.figure(s, "iops"), "ns_per_op": ir.figure(s, "runtime") / ir.figure(s, "ops"),
+            "cpu_ns_per_op": ir.figure(s, "cpu"), "p50_ns": ir.figure(s, "p50"), "p99_ns": ir.figure(s, "p99")}
 
 
 def workdir():

@@ -19,6 +19,21 @@ def plot(chart, *args):
                           timeout=120)
 
 
+class ReaderTest(unittest.TestCase):
+    def test_the_reader_knows_the_figure_table(self):
+        # plots/ and scripts/ read figures by name through iobench_results;
+        # its table must be the binary's own.
+        sys.path.insert(0, PLOTS)
+        import iobench_results as ir
+        p = subprocess.run([os.environ.get("IOBENCH", "../build/iobench"), "list", "--json"], capture_output=True,
+                           text=True, check=True)
+        table = {f["name"]: f["path"] for f in json.loads(p.stdout)["figures"]}
+        self.assertEqual(ir.FIGURES, table)
+        with open(FIXTURES[1]) as f:
+            summary = json.load(f)["results"][0]["summary"]
+        self.assertEqual(ir.figure(summary, "p99.9"), summary["lat_ns"]["percentiles"]["99.9"])
+
+
 class PlotTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.TemporaryDirectory(prefix="iobench-plots-")

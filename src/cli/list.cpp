@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "run/figures.h"
 #include "run/plan.h"
 #include "targets/target.h"
 
@@ -13,7 +14,8 @@ namespace {
 
 int list(bool as_json) {
   using json = nlohmann::json;
-  json doc = {{"backends", json::array()}, {"targets", json::array()}, {"fields", json::array()}};
+  json doc = {{"backends", json::array()}, {"targets", json::array()}, {"fields", json::array()},
+              {"figures", json::array()}};
   for (auto& b : registry()) {
     std::string why = b.unavailable();
     json variants = json::array();
@@ -34,6 +36,14 @@ int list(bool as_json) {
     doc["targets"].push_back(
         {{"name", t.name}, {"spelling", t.spelling}, {"description", t.description}, {"available", why.empty()},
          {"reason", why}});
+  }
+  for (auto& f : figures()) {
+    static const char* kUnits[] = {"count", "ns", "per_s", "bytes_per_s", "ratio"};
+    static const char* kBetter[] = {"higher", "lower", "neither"};
+    static const char* kMerge[] = {"sum", "mean", "derived"};
+    doc["figures"].push_back({{"name", f.name}, {"path", f.path}, {"unit", kUnits[static_cast<int>(f.unit)]},
+                              {"better", kBetter[static_cast<int>(f.better)]},
+                              {"merge", kMerge[static_cast<int>(f.merge())]}});
   }
   for (const FieldInfo& f : workload_parser().fields()) {
     doc["fields"].push_back({{"field", f.field}, {"flag", f.flag}, {"help", f.help}, {"owner", f.owner}});
