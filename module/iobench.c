@@ -506,9 +506,30 @@ static struct miscdevice iob_misc = {
 	.groups = iob_groups,
 };
 
+/*
+ * The sector format is shared with iobench (src/core/pattern.h), whose tests
+ * check the same golden vector: refuse to load when the two have drifted.
+ */
+static int iob_selftest(void)
+{
+	u64 w[IOB_WORDS];
+
+	fill_sector(w, 12800);
+	if (w[0] != IOB_MAGIC || w[1] != 12800 || w[3] != 0x0e3a2eabaa850073ULL ||
+	    w[4] != 0x41c03e8087d59550ULL || w[63] != 0xbc776a99004bf26cULL) {
+		pr_err("iobench: data pattern self-test failed: the module and iobench disagree\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int __init iob_init(void)
 {
 	int i, ret;
+
+	ret = iob_selftest();
+	if (ret)
+		return ret;
 
 	iob_slots = kvcalloc(IOB_MAX_QDEPTH, sizeof(*iob_slots), GFP_KERNEL);
 	if (!iob_slots)

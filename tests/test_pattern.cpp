@@ -31,3 +31,17 @@ TEST(Pattern, SeedChangesData) {
   uint64_t found;
   EXPECT_EQ(pattern::check_sector(b.data(), 0, &found), pattern::Check::Ok);  // any seed verifies
 }
+
+// The sector format is a contract between iobench, files it laid out earlier,
+// and the kernel driver (module/iobench.c), which checks the same vector in
+// its init (iob_selftest): a change to either side fails here or at insmod.
+TEST(Pattern, GoldenVector) {
+  uint64_t w[pattern::kWords];
+  pattern::fill_sector(w, 12800, 0);
+  EXPECT_EQ(w[0], pattern::kMagic);
+  EXPECT_EQ(w[1], 12800u);
+  EXPECT_EQ(w[2], 0u);
+  EXPECT_EQ(w[3], 0x0e3a2eabaa850073ULL);  // checksum of words 4..63
+  EXPECT_EQ(w[4], 0x41c03e8087d59550ULL);
+  EXPECT_EQ(w[63], 0xbc776a99004bf26cULL);
+}
