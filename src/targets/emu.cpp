@@ -1,4 +1,4 @@
-// Target emu: the device model of DESIGN.md in user space, so the readiness
+// Target emu: the device model (docs/architecture.md) in user space, so the readiness
 // models (poll, sigio) have something whose readiness means something, with
 // no root and no module.
 //
