@@ -48,6 +48,11 @@ struct Counters {
   std::array<Named, kMaxOwn> own{};
   size_t n_own = 0;
 
+  // One submit call that accepted `n` requests (a call that took none is not a batch).
+  void batch(uint64_t n) {
+    submit_batches += n != 0;
+    submitted += n;
+  }
   // Declares a backend's own counter (at setup) and returns where to count
   // it; the reference stays valid for the engine's life.
   uint64_t& add(std::string_view name);
@@ -123,6 +128,12 @@ struct BackendInfo {
   std::function<Fit(const Target&, const WorkloadSpec&, unsigned variant)> fit;
   std::function<std::unique_ptr<Engine>(const EngineConfig&)> create;
 };
+
+// BackendInfo::create for an engine constructed from its EngineConfig.
+template <typename E>
+std::unique_ptr<Engine> make_engine(const EngineConfig& c) {
+  return std::make_unique<E>(c);
+}
 
 // All backends, in the order tables and "all" use.
 const std::vector<BackendInfo>& registry();

@@ -116,8 +116,7 @@ class UringEngine final : public Engine {
       int ret = io_uring_submit(&ring_);
       if (ret < 0) throw RuntimeError("io_uring_submit failed: " + errno_text(-ret));
     }
-    counters_.submit_batches++;
-    counters_.submitted += static_cast<uint64_t>(queued);
+    counters_.batch(static_cast<uint64_t>(queued));
     return queued;
   }
 
@@ -258,7 +257,7 @@ BackendInfo io_uring_backend() {
               if (std::string why = probe_iopoll(t, s.bs); !why.empty()) return Fit{false, why, {}};
             return f;
           },
-          [](const EngineConfig& c) { return std::make_unique<UringEngine>(c); }};
+          make_engine<UringEngine>};
 }
 
 }  // namespace iobench

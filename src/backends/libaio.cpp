@@ -90,9 +90,8 @@ class AioEngine final : public Engine {
       ret += r;
       if (r < chunk) break;
     }
-    if (ret) counters_.submit_batches++;
     inflight_ += ret;
-    counters_.submitted += static_cast<uint64_t>(ret);
+    counters_.batch(static_cast<uint64_t>(ret));
     return ret;
   }
 
@@ -182,7 +181,7 @@ BackendInfo libaio_backend() {
                                 "it returns (--libaio-batch N fixes the size)");
             return f;
           },
-          [](const EngineConfig& c) { return std::make_unique<AioEngine>(c); }};
+          make_engine<AioEngine>};
 }
 
 }  // namespace iobench

@@ -8,15 +8,14 @@ namespace {
 
 class NullEngine final : public Engine {
  public:
-  explicit NullEngine(unsigned qd) : done_(qd) {}
+  explicit NullEngine(const EngineConfig& c) : done_(c.qd) {}
 
   int submit(Request* const* reqs, int n) override {
     for (int i = 0; i < n; ++i) {
       reqs[i]->result = reqs[i]->len;
       done_.push(reqs[i]);
     }
-    counters_.submit_batches++;
-    counters_.submitted += static_cast<uint64_t>(n);
+    counters_.batch(static_cast<uint64_t>(n));
     return n;
   }
   int reap(Request** out, int max, int64_t) override { return done_.pop(out, max); }
@@ -38,7 +37,7 @@ BackendInfo null_backend() {
             if (s.verify) f.notes.push_back("--verify does not apply to null: nothing is read");
             return f;
           },
-          [](const EngineConfig& c) { return std::make_unique<NullEngine>(c.qd); }};
+          make_engine<NullEngine>};
 }
 
 }  // namespace iobench

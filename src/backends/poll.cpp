@@ -75,8 +75,7 @@ class PollEngine final : public Engine {
           throw RuntimeError("epoll_ctl(MOD) failed: " + errno_text(errno));
       }
     }
-    counters_.submit_batches++;
-    counters_.submitted += static_cast<uint64_t>(n);
+    counters_.batch(static_cast<uint64_t>(n));
     return n;
   }
 
@@ -219,7 +218,7 @@ BackendInfo poll_backend() {
                                 "non-blocking I/O plus the readiness syscalls");
             return f;
           },
-          [](const EngineConfig& c) { return std::make_unique<PollEngine>(c); }};
+          make_engine<PollEngine>};
 }
 
 }  // namespace iobench

@@ -134,8 +134,7 @@ class PosixAioEngine final : public Engine {
       seq_[slot] = ++next_seq_;
     }
     if (mode_ == Mode::Thread) thread_submissions_ += static_cast<uint64_t>(accepted);
-    if (accepted) counters_.submit_batches++;
-    counters_.submitted += static_cast<uint64_t>(accepted);
+    counters_.batch(static_cast<uint64_t>(accepted));
     return accepted;
   }
 
@@ -322,7 +321,7 @@ BackendInfo posixaio_backend() {
                               "counters.syscalls (aio_calls counts library calls); their CPU time is in cpu");
             return f;
           },
-          [](const EngineConfig& c) { return std::make_unique<PosixAioEngine>(c); }};
+          make_engine<PosixAioEngine>};
 }
 
 }  // namespace iobench

@@ -114,8 +114,7 @@ class SigioEngine final : public Engine {
 
   int submit(Request* const* reqs, int n) override {
     for (int i = 0; i < n; ++i) pending_[reqs[i]->slot] = reqs[i];
-    counters_.submit_batches++;
-    counters_.submitted += static_cast<uint64_t>(n);
+    counters_.batch(static_cast<uint64_t>(n));
     return n;
   }
 
@@ -224,7 +223,7 @@ BackendInfo sigio_backend() {
               return Fit{false, "regular files do not raise SIGIO", {}};
             return Fit{};
           },
-          [](const EngineConfig& c) { return std::make_unique<SigioEngine>(c); }};
+          make_engine<SigioEngine>};
 }
 
 }  // namespace iobench

@@ -21,8 +21,7 @@ class SyncEngine final : public Engine {
       done_.push(reqs[i]);
     }
     counters_.syscalls += static_cast<uint64_t>(n);
-    counters_.submit_batches++;
-    counters_.submitted += static_cast<uint64_t>(n);
+    counters_.batch(static_cast<uint64_t>(n));
     return n;
   }
   int reap(Request** out, int max, int64_t) override { return done_.pop(out, max); }
@@ -42,7 +41,7 @@ BackendInfo sync_backend() {
           kCapOneInFlight, {},
           [] { return std::string(); },
           [](const Target&, const WorkloadSpec&, unsigned) { return Fit{}; },
-          [](const EngineConfig& c) { return std::make_unique<SyncEngine>(c); }};
+          make_engine<SyncEngine>};
 }
 
 }  // namespace iobench

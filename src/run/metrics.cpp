@@ -23,6 +23,15 @@ const Spread* Result::spread_of(const Figure& f) const {
   return nullptr;
 }
 
+Result start_result(const WorkloadSpec& spec, const BackendChoice& backend, nlohmann::json target) {
+  Result r;
+  r.spec = spec;
+  r.backend = backend.info->name;
+  r.variant = backend.variant_name();
+  r.target = std::move(target);
+  return r;
+}
+
 namespace {
 
 Spread spread_over(const std::vector<Metrics>& reps, const Figure& f) {

@@ -52,6 +52,9 @@ struct Result {
   const Spread* spread_of(const Figure& f) const;
 };
 
+// A result for this point and backend, before anything is known of it.
+Result start_result(const WorkloadSpec& spec, const BackendChoice& backend, nlohmann::json target);
+
 // Fills result.summary and result.spread from result.repetitions, each figure
 // as the figure table says it merges.
 void summarize(Result& result);

@@ -32,11 +32,7 @@ void check_options(const WorkloadSpec& s, const std::vector<BackendChoice>& chos
 }
 
 Result failed_result(const WorkloadSpec& point, const BackendChoice& b, const std::string& why) {
-  Result r;
-  r.spec = point;
-  r.backend = b.info->name;
-  r.variant = b.variant_name();
-  r.target = {{"kind", point.target.kind}};
+  Result r = start_result(point, b, {{"kind", point.target.kind}});
   r.status = Status::Error;
   r.reason = why;
   return r;

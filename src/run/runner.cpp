@@ -445,11 +445,7 @@ Metrics run_once(const WorkloadSpec& spec, const BackendChoice& backend, const T
 
 Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target& target, StopSignal& stop,
                  const RunOptions& opts) {
-  Result result;
-  result.spec = spec;
-  result.backend = backend.info->name;
-  result.variant = backend.variant_name();
-  result.target = target.describe();
+  Result result = start_result(spec, backend, target.describe());
 
   if (std::string why = backend.unavailable(); !why.empty()) {
     result.status = Status::Skipped;

@@ -29,8 +29,7 @@ class EchoEngine final : public Engine {
       done_.push(r);
     }
     counters_.syscalls += static_cast<uint64_t>(take);
-    counters_.submit_batches++;
-    counters_.submitted += static_cast<uint64_t>(take);
+    counters_.batch(static_cast<uint64_t>(take));
     return take;
   }
   int reap(Request** out, int max, int64_t) override { return done_.pop(out, max); }
@@ -52,7 +51,7 @@ BackendInfo echo_backend() {
           kCapNone, {&kMaxBatch},
           [] { return std::string(); },
           [](const Target&, const WorkloadSpec&, unsigned) { return Fit{}; },
-          [](const EngineConfig& c) { return std::make_unique<EchoEngine>(c); }};
+          make_engine<EchoEngine>};
 }
 
 }  // namespace iobench::recipes
