@@ -81,20 +81,39 @@ double mean(const std::vector<double>& v) {
   return v.empty() ? 0 : s / static_cast<double>(v.size());
 }
 
-int compare(const CompareArgs& a) {
-  json base = load_doc(a.base, "BASE"), next = load_doc(a.next, "NEW");
+// The --fail-on names, each checked against the compared figures.
+std::vector<std::string> gated_figures(const std::string& fail_on) {
   const std::vector<const Figure*> compared = compared_figures();
+  std::string accepted;
+  for (auto* f : compared) accepted += (accepted.empty() ? "" : ", ") + f->name;
   std::vector<std::string> gated;
-  {
-    std::string accepted;
-    for (auto* f : compared) accepted += (accepted.empty() ? "" : ", ") + f->name;
-    std::stringstream ss(a.fail_on);
-    for (std::string m; std::getline(ss, m, ',');) {
-      if (std::none_of(compared.begin(), compared.end(), [&](auto* f) { return f->name == m; }))
-        throw UsageError("--fail-on: unknown metric '" + m + "' (accepted: " + accepted + ")");
-      gated.push_back(m);
-    }
+  std::stringstream ss(fail_on);
+  for (std::string m; std::getline(ss, m, ',');) {
+    if (std::none_of(compared.begin(), compared.end(), [&](auto* f) { return f->name == m; }))
+      throw UsageError("--fail-on: unknown metric '" + m + "' (accepted: " + accepted + ")");
+    gated.push_back(m);
   }
+  return gated;
+}
+
+// One compared figure of a matched pair, with its verdict.
+json compare_figure(const Figure& d, const json& br, const json& nr, const CompareArgs& a, bool gate) {
+  auto bs = samples(br, d), ns = samples(nr, d);
+  double bm = mean(bs), nm = mean(ns);
+  double change = bm != 0 ? 100.0 * (nm - bm) / bm : 0.0;
+  double p = mann_whitney_p(bs, ns);
+  bool testable = mann_whitney_min_p(bs.size(), ns.size()) <= a.alpha;
+  bool beyond = std::abs(change) >= a.threshold;
+  bool improved = d.better == Better::Higher ? change > 0 : change < 0;
+  std::string verdict = "same";
+  if (beyond && (!testable || p < a.alpha)) verdict = improved ? "better" : "worse";
+  return {{"metric", d.name}, {"base", bm},        {"new", nm},          {"change_percent", change},
+          {"p_value", p},     {"tested", testable}, {"verdict", verdict}, {"gated", gate}};
+}
+
+// The comparison of two documents as JSON (what --format json prints).
+json compare_docs(const json& base, const json& next, const CompareArgs& a) {
+  const std::vector<std::string> gated = gated_figures(a.fail_on);
   json out = {{"base", a.base}, {"new", a.next}, {"threshold_percent", a.threshold}, {"alpha", a.alpha},
               {"test", "Mann-Whitney U, two-sided, over repetitions"}, {"warnings", json::array()},
               {"pairs", json::array()}, {"only_in_base", json::array()}, {"only_in_new", json::array()}};
@@ -102,7 +121,6 @@ int compare(const CompareArgs& a) {
     if (base["context"].value(f, json()) != next["context"].value(f, json()))
       out["warnings"].push_back(std::string("the runs differ in ") + f + ": " + base["context"].value(f, json()).dump() +
                                 " vs " + next["context"].value(f, json()).dump());
-
   std::vector<std::pair<std::string, const json*>> b_ok, n_ok;
   for (auto& r : base["results"])
     if (r.value("status", "") == "ok") b_ok.emplace_back(key_of(r), &r);
@@ -115,38 +133,24 @@ int compare(const CompareArgs& a) {
       out["only_in_base"].push_back(key);
       continue;
     }
-    const json& nr = *it->second;
     json pair = {{"key", key}, {"metrics", json::array()}};
-    for (const Figure* fig : compared) {
-      const Figure& d = *fig;
-      auto bs = samples(*br, d), ns = samples(nr, d);
-      double bm = mean(bs), nm = mean(ns);
-      double change = bm != 0 ? 100.0 * (nm - bm) / bm : 0.0;
-      double p = mann_whitney_p(bs, ns);
-      bool testable = mann_whitney_min_p(bs.size(), ns.size()) <= a.alpha;
-      bool beyond = std::abs(change) >= a.threshold;
-      bool improved = d.better == Better::Higher ? change > 0 : change < 0;
-      std::string verdict = "same";
-      if (beyond && (!testable || p < a.alpha)) verdict = improved ? "better" : "worse";
-      bool gate = std::find(gated.begin(), gated.end(), d.name) != gated.end();
-      if (gate && verdict == "worse") regression = true;
-      pair["metrics"].push_back({{"metric", d.name}, {"base", bm}, {"new", nm}, {"change_percent", change},
-                                 {"p_value", p}, {"tested", testable}, {"verdict", verdict}, {"gated", gate}});
+    for (const Figure* fig : compared_figures()) {
+      bool gate = std::find(gated.begin(), gated.end(), fig->name) != gated.end();
+      json m = compare_figure(*fig, *br, *it->second, a, gate);
+      regression |= gate && m["verdict"] == "worse";
+      pair["metrics"].push_back(std::move(m));
     }
     out["pairs"].push_back(pair);
   }
   for (auto& [key, nr] : n_ok)
     if (std::none_of(b_ok.begin(), b_ok.end(), [&](auto& e) { return e.first == key; })) out["only_in_new"].push_back(key);
   out["regression"] = regression;
+  return out;
+}
 
-  for (auto& w : out["warnings"]) std::fprintf(stderr, "iobench compare: warning: %s\n", w.get<std::string>().c_str());
-  if (a.format == "json") {
-    std::printf("%s\n", out.dump(2).c_str());
-    return regression ? 1 : 0;
-  }
+void print_comparison(const json& out, const CompareArgs& a) {
   const bool md = a.format == "markdown";
   auto fmt_value = [](const std::string& metric, double v) { return format_value(figure(metric), v); };
-
   if (md) std::printf("| result | metric | base | new | change | p | verdict |\n|---|---|---:|---:|---:|---:|---|\n");
   for (auto& pair : out["pairs"]) {
     if (!md) std::printf("%s\n", pair["key"].get<std::string>().c_str());
@@ -170,8 +174,17 @@ int compare(const CompareArgs& a) {
     for (auto& k : out[side]) std::printf("%s%s: %s\n", md ? "\n- " : "", side, k.get<std::string>().c_str());
   std::printf("%s%s (threshold %.1f%%, alpha %.3g, gated: %s; p = n/a: too few repetitions for the U test, "
               "threshold alone decides)\n",
-              md ? "\n" : "", regression ? "REGRESSION" : "no regression", a.threshold, a.alpha, a.fail_on.c_str());
-  return regression ? 1 : 0;
+              md ? "\n" : "", out["regression"].get<bool>() ? "REGRESSION" : "no regression", a.threshold, a.alpha,
+              a.fail_on.c_str());
+}
+
+int compare(const CompareArgs& a) {
+  const json base = load_doc(a.base, "BASE");  // BASE's problem first
+  const json out = compare_docs(base, load_doc(a.next, "NEW"), a);
+  for (auto& w : out["warnings"]) std::fprintf(stderr, "iobench compare: warning: %s\n", w.get<std::string>().c_str());
+  if (a.format == "json") std::printf("%s\n", out.dump(2).c_str());
+  else print_comparison(out, a);
+  return out["regression"].get<bool>() ? 1 : 0;
 }
 
 }  // namespace
