@@ -99,3 +99,31 @@ TEST(Histogram, EmptyAndExtremes) {
   EXPECT_EQ(h.percentile(0), 0u);
   EXPECT_EQ(h.percentile(100), uint64_t{1} << 60);
 }
+
+namespace iobench {
+
+// Values in [2^kMaxBits, 2^(kMaxBits+1)) ns indexed past the bucket array.
+TEST(Histogram, ValuesAtTheTopBoundaryStayInside) {
+  for (uint64_t v : {(uint64_t{1} << Histogram::kMaxBits) - 1, uint64_t{1} << Histogram::kMaxBits,
+                     (uint64_t{1} << (Histogram::kMaxBits + 1)) - 1, UINT64_MAX}) {
+    EXPECT_LT(Histogram::index(v), Histogram::kBuckets) << v;
+    Histogram h;
+    h.record(v);
+    EXPECT_EQ(h.percentile(50), v);  // clamped to [min, max]
+  }
+}
+
+// p99.9 of 1000 samples is the 999th, not the maximum (floating-point ceil
+// of 99.9/100*1000 gave 1000), and likewise at 10000.
+TEST(Histogram, PercentileRankIsExactAtRoundCounts) {
+  for (uint64_t n : {1000u, 10000u}) {
+    Histogram h;  // n - 1 samples of 10 ns (exact buckets) and one outlier
+    for (uint64_t i = 1; i < n; ++i) h.record(10);
+    h.record(1'000'000);
+    EXPECT_EQ(h.percentile(99.9), 10u) << n;
+    EXPECT_EQ(h.percentile(99.99), n == 10000 ? 10u : 1'000'000u) << n;  // rank 10000 of 10000, or 1000 of 1000
+    EXPECT_EQ(h.percentile(100), 1'000'000u) << n;
+  }
+}
+
+}  // namespace iobench

@@ -46,7 +46,7 @@ class Histogram {
   static size_t index(uint64_t v) {
     if (v < kSub) return static_cast<size_t>(v);
     int msb = 63 - __builtin_clzll(v);
-    if (msb > kMaxBits) return kBuckets - 1;
+    if (msb >= kMaxBits) return kBuckets - 1;  // [2^kMaxBits, ...) would index past the array
     int shift = msb - kSubBits;
     return static_cast<size_t>((shift + 1) * kSub + ((v >> shift) & (kSub - 1)));
   }
