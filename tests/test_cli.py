@@ -66,6 +66,16 @@ class CliTest(unittest.TestCase):
                     self.assertEqual(s, r["repetitions"][0] | {"spread": s["spread"]})
                 self.assertIn(rw, p.stdout)
 
+    def test_summary_rates_are_totals(self):
+        # ops / runtime = iops in the summary too (it was the mean of the repetitions' rates).
+        p = run("run", "--backend", "null,sync", "--ops", "2000", "--repeat", "3", "-o", self.out, "-q")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for r in self.load_valid()["results"]:
+            s = r["summary"]
+            self.assertAlmostEqual(s["iops"], s["ops"] * 1e9 / s["runtime_ns"], delta=1e-9 * s["iops"])
+            self.assertAlmostEqual(s["bw_bytes_per_s"], s["bytes"] * 1e9 / s["runtime_ns"],
+                                   delta=1e-9 * s["bw_bytes_per_s"])
+
     def test_default_run_needs_no_arguments(self):
         p = run("run", "-o", self.out)
         self.assertEqual(p.returncode, 0, p.stderr)

@@ -63,7 +63,7 @@ TEST_P(EmuTest, DeviceModelHolds) {
       EXPECT_LE(m.counters.submitted, m.ops + qd) << "completions lost";
       // Each channel moves at most one block per latency: the ideal is a hard ceiling.
       double ideal = qd * 1e9 / kLatency;
-      EXPECT_LE(m.iops, ideal * 1.03) << "faster than the device";
+      EXPECT_LE(m.iops(), ideal * 1.03) << "faster than the device";
       // Typical latency can't be below the device's. (A single request can
       // be, by as much as its completion notice lagged the consumption: the
       // device starts the next block when the last one is taken, not when the

@@ -47,7 +47,7 @@ TEST(Figures, NamesAreUniqueAndEachHasOneSource) {
   std::set<std::string> names;
   for (auto& f : figures()) {
     EXPECT_TRUE(names.insert(f.name).second) << f.name;
-    int sources = (f.count != nullptr) + (f.rate != nullptr) + (f.hist != nullptr) + (f.derive != nullptr);
+    int sources = (f.count != nullptr) + (f.hist != nullptr) + (f.derive != nullptr);
     EXPECT_EQ(sources, 1) << f.name;
   }
 }

@@ -61,7 +61,7 @@ TEST_F(RunnerTest, OpsAndBytesAddUpForEveryMode) {
       EXPECT_EQ(m.bytes, m.ops * s.bs);
       EXPECT_EQ(m.errors, 0u);
       EXPECT_EQ(m.lat.count(), m.ops);
-      EXPECT_GT(m.iops, 0);
+      EXPECT_GT(m.iops(), 0);
       EXPECT_GT(m.runtime_ns, 0u);
       if (std::string(backend) == "sync") {
         EXPECT_EQ(m.counters.syscalls, m.ops);
@@ -78,16 +78,15 @@ TEST_F(RunnerTest, RepetitionsAndSummary) {
   ASSERT_EQ(r.repetitions.size(), 3u);
   uint64_t ops = 0;
   double iops = 0;
-  for (auto& m : r.repetitions) ops += m.ops, iops += m.iops;
+  for (auto& m : r.repetitions) ops += m.ops, iops += m.iops();
   EXPECT_EQ(r.summary.ops, ops);
-  EXPECT_DOUBLE_EQ(r.summary.iops, iops / 3);
   EXPECT_EQ(r.summary.lat.count(), ops);
   // The spread is the repetitions' own: exact extremes, mean and sample stddev.
   const Spread* sd = r.spread_of(figure("iops"));
   ASSERT_NE(sd, nullptr);
-  double lo = r.repetitions[0].iops, hi = lo, ss = 0;
-  for (auto& m : r.repetitions) lo = std::min(lo, m.iops), hi = std::max(hi, m.iops);
-  for (auto& m : r.repetitions) ss += (m.iops - iops / 3) * (m.iops - iops / 3);
+  double lo = r.repetitions[0].iops(), hi = lo, ss = 0;
+  for (auto& m : r.repetitions) lo = std::min(lo, m.iops()), hi = std::max(hi, m.iops());
+  for (auto& m : r.repetitions) ss += (m.iops() - iops / 3) * (m.iops() - iops / 3);
   EXPECT_DOUBLE_EQ(sd->min, lo);
   EXPECT_DOUBLE_EQ(sd->max, hi);
   EXPECT_DOUBLE_EQ(sd->mean, iops / 3);
@@ -304,4 +303,43 @@ TEST_F(RunnerTest, CpusPinTheJobsAndTheThreadsTheyStart) {
   EXPECT_EQ(seen[0], std::vector<unsigned>{last});
   EXPECT_EQ(seen[1], std::vector<unsigned>{last});
   EXPECT_EQ(AffinityEngine::cpus_of_this_thread(), mine) << "the caller stays unpinned";
+}
+
+// Every summary figure recomputed from the repetitions: counts and times
+// summed, rates and ratios from those sums (ops / runtime, not a mean of
+// rates: they differ when repetitions differ in length), latency from the
+// merged histogram.
+TEST_F(RunnerTest, SummaryFiguresAreTheTotalsOfTheRepetitions) {
+  WorkloadSpec s = spec(RwMode::RandRW);
+  s.repeat = 3;
+  s.ops = 0;
+  s.jobs = 1;
+  s.runtime_ns = 100'000'000;
+  Result r = run(s, "sync");
+  ASSERT_EQ(r.status, Status::Ok) << r.reason;
+  Histogram merged;
+  double ops = 0, bytes = 0, runtime = 0, cpu = 0, syscalls = 0;
+  for (auto& m : r.repetitions) {
+    merged.merge(m.lat);
+    ops += static_cast<double>(m.ops), bytes += static_cast<double>(m.bytes);
+    runtime += static_cast<double>(m.runtime_ns), cpu += static_cast<double>(m.cpu_user_ns + m.cpu_sys_ns);
+    syscalls += static_cast<double>(m.counters.syscalls);
+  }
+  for (auto& f : figures()) {
+    SCOPED_TRACE(f.name);
+    const double got = f.value(r.summary);
+    if (f.count) {
+      double sum = 0;
+      for (auto& m : r.repetitions) sum += static_cast<double>(m.*f.count);
+      EXPECT_DOUBLE_EQ(got, sum);
+    } else if (f.hist) {
+      Metrics only;
+      only.lat = merged;
+      EXPECT_DOUBLE_EQ(got, f.value(only));
+    }
+  }
+  EXPECT_DOUBLE_EQ(figure("iops").value(r.summary), ops * 1e9 / runtime);
+  EXPECT_DOUBLE_EQ(figure("bw").value(r.summary), bytes * 1e9 / runtime);
+  EXPECT_DOUBLE_EQ(figure("cpu").value(r.summary), cpu / ops);
+  EXPECT_DOUBLE_EQ(figure("syscalls_per_op").value(r.summary), syscalls / ops);
 }

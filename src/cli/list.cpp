@@ -40,7 +40,7 @@ int list(bool as_json) {
   for (auto& f : figures()) {
     static const char* kUnits[] = {"count", "ns", "per_s", "bytes_per_s", "ratio"};
     static const char* kBetter[] = {"higher", "lower", "neither"};
-    static const char* kMerge[] = {"sum", "mean", "derived"};
+    static const char* kMerge[] = {"sum", "derived"};
     doc["figures"].push_back({{"name", f.name}, {"path", f.path}, {"unit", kUnits[static_cast<int>(f.unit)]},
                               {"better", kBetter[static_cast<int>(f.better)]},
                               {"merge", kMerge[static_cast<int>(f.merge())]}});

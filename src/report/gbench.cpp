@@ -37,11 +37,11 @@ std::string render_gbench(const Report& rep) {
                                    {"repetition_index", k++},
                                    {"threads", r.spec.jobs},
                                    {"iterations", m.ops},
-                                   {"real_time", m.iops > 0 ? 1e9 / m.iops : 0.0},  // wall ns per request
+                                   {"real_time", m.iops() > 0 ? 1e9 / m.iops() : 0.0},  // wall ns per request
                                    {"cpu_time", figure("cpu").value(m)},
                                    {"time_unit", "ns"},
-                                   {"items_per_second", m.iops},
-                                   {"bytes_per_second", m.bw_bytes_per_s}};
+                                   {"items_per_second", m.iops()},
+                                   {"bytes_per_second", m.bw_bytes_per_s()}};
       // compare.py's counters: the figures whose spread a result reports.
       for (auto& f : figures())
         if (!f.spread_key.empty()) b[f.spread_key] = f.value(m);

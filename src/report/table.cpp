@@ -24,7 +24,8 @@ std::string render_table(const Report& rep) {
   for (auto& row : t.rows) line(row);
   std::string notes = footnotes(rep.results);
   if (!notes.empty()) out << "\n" << notes;
-  out << "(IOPS and bandwidth: mean over repetitions; sd%: their relative stddev; latency: submission to completion;"
+  out << "(IOPS and bandwidth: all requests over all measured time; sd%: relative stddev of IOPS across repetitions; "
+         "latency: submission to completion;"
          " CPU/op: user+sys time of the whole process per request)\n";
   return out.str();
 }

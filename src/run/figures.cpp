@@ -6,7 +6,6 @@ namespace iobench {
 
 double Figure::value(const Metrics& m) const {
   if (count) return static_cast<double>(m.*count);
-  if (rate) return m.*rate;
   if (hist) {
     const Histogram& h = m.*hist;
     switch (stat) {
@@ -34,6 +33,8 @@ const std::vector<HistogramField>& histogram_fields() {
 
 namespace {
 
+std::string path_key(const std::string& path) { return path.substr(1); }
+
 Figure named(std::string name, std::string path, Unit unit, Better better) {
   Figure f;
   f.name = std::move(name);
@@ -51,18 +52,18 @@ std::vector<Figure> build() {
     fig.integer = true;
     f.push_back(std::move(fig));
   };
-  auto rate = [&](std::string name, std::string path, Unit unit, double Metrics::*field, std::string spread) {
-    Figure fig = named(std::move(name), std::move(path), unit, Better::Higher);
-    fig.rate = field;
-    fig.spread_key = std::move(spread);
+  auto rate = [&](std::string name, std::string path, Unit unit, double (*derive)(const Metrics&)) {
+    Figure fig = named(name, std::move(path), unit, Better::Higher);
+    fig.derive = derive;
+    fig.spread_key = path_key(fig.path);
     f.push_back(std::move(fig));
   };
   count("ops", "/ops", Unit::Count, &Metrics::ops);
   count("bytes", "/bytes", Unit::Count, &Metrics::bytes);
   count("errors", "/errors", Unit::Count, &Metrics::errors);
   count("runtime", "/runtime_ns", Unit::Ns, &Metrics::runtime_ns);
-  rate("iops", "/iops", Unit::PerS, &Metrics::iops, "iops");
-  rate("bw", "/bw_bytes_per_s", Unit::BytesPerS, &Metrics::bw_bytes_per_s, "bw_bytes_per_s");
+  rate("iops", "/iops", Unit::PerS, [](const Metrics& m) { return m.iops(); });
+  rate("bw", "/bw_bytes_per_s", Unit::BytesPerS, [](const Metrics& m) { return m.bw_bytes_per_s(); });
   for (auto& h : histogram_fields()) {
     // The latency histogram's percentiles keep their short names (p99);
     // other histograms prefix theirs with the key's stem (notify_p99).

@@ -14,10 +14,12 @@ namespace iobench {
 
 enum class Unit { Count, Ns, PerS, BytesPerS, Ratio };
 enum class Better { Higher, Lower, Neither };  // Neither: not compared (a count, or too noisy to judge)
+// How a figure combines threads into a repetition and repetitions into the
+// summary. The summary is the totals of the run (ops over all measured time),
+// and `spread` is how the figure varied from repetition to repetition.
 enum class Merge {
-  Sum,      // added over threads and repetitions (counts, time)
-  Mean,     // a rate per repetition; the summary holds their mean
-  Derived,  // computed from other figures: the merged histogram, a ratio
+  Sum,      // added (counts, time)
+  Derived,  // computed from summed figures (a rate, a ratio) or from the merged histogram
 };
 enum class Stat { Min, Max, Mean, Stddev, Percentile };
 
@@ -28,7 +30,6 @@ struct Figure {
   Better better = Better::Neither;
   // Exactly one of these says where the value comes from.
   uint64_t Metrics::*count = nullptr;  // Merge::Sum
-  double Metrics::*rate = nullptr;     // Merge::Mean
   Histogram Metrics::*hist = nullptr;  // Merge::Derived from the (merged) histogram
   Stat stat = Stat::Percentile;
   double q = 0;
@@ -36,7 +37,7 @@ struct Figure {
   std::string spread_key;  // summary.spread entry ("" = none)
   bool integer = false;    // written as a JSON integer
 
-  Merge merge() const { return count ? Merge::Sum : rate ? Merge::Mean : Merge::Derived; }
+  Merge merge() const { return count ? Merge::Sum : Merge::Derived; }
   double value(const Metrics& m) const;
   // "lat_ns.percentiles.99": the path as one column name (csv, gbench).
   std::string column() const;

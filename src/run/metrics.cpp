@@ -65,14 +65,8 @@ void summarize(Result& r) {
     for (auto& h : histogram_fields()) (s.*h.hist).merge(m.*h.hist);
     s.counters.add_all(m.counters);
   }
-  for (auto& f : figures()) {
-    if (f.rate) {
-      double sum = 0;
-      for (auto& m : r.repetitions) sum += m.*f.rate;
-      s.*f.rate = sum / static_cast<double>(r.repetitions.size());
-    }
+  for (auto& f : figures())
     if (!f.spread_key.empty()) r.spread.emplace_back(&f, spread_over(r.repetitions, f));
-  }
 }
 
 }  // namespace iobench

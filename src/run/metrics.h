@@ -18,14 +18,19 @@ struct Metrics {
   uint64_t bytes = 0;   // bytes transferred by successful requests
   uint64_t errors = 0;  // failed, short or mismatching requests
   uint64_t runtime_ns = 0;
-  double iops = 0;
-  double bw_bytes_per_s = 0;
   Histogram lat;        // ns, submission (or intended issue) to completion
   uint64_t cpu_user_ns = 0;
   uint64_t cpu_sys_ns = 0;
   uint64_t ctx_voluntary = 0;
   uint64_t ctx_involuntary = 0;
   Counters counters;
+
+  // Rates are totals over time, in a repetition and in the summary alike
+  // (which sums ops, bytes and runtime): ops / runtime, never a mean of rates.
+  double iops() const { return runtime_ns ? static_cast<double>(ops) * 1e9 / static_cast<double>(runtime_ns) : 0; }
+  double bw_bytes_per_s() const {
+    return runtime_ns ? static_cast<double>(bytes) * 1e9 / static_cast<double>(runtime_ns) : 0;
+  }
 };
 
 struct Spread {

@@ -403,9 +403,6 @@ Metrics collect(const std::vector<WorkerState>& states, const Usage& u0, const U
     end = std::max(end, st.t_end);
   }
   m.runtime_ns = end > start ? end - start : 0;
-  double secs = static_cast<double>(m.runtime_ns) / 1e9;
-  m.iops = secs > 0 ? static_cast<double>(m.ops) / secs : 0;
-  m.bw_bytes_per_s = secs > 0 ? static_cast<double>(m.bytes) / secs : 0;
   m.cpu_user_ns = u1.user_ns > u0.user_ns ? u1.user_ns - u0.user_ns : 0;
   m.cpu_sys_ns = u1.sys_ns > u0.sys_ns ? u1.sys_ns - u0.sys_ns : 0;
   m.ctx_voluntary = u1.nvcsw - u0.nvcsw;
