@@ -66,6 +66,23 @@ class CliTest(unittest.TestCase):
                     self.assertEqual(s, r["repetitions"][0] | {"spread": s["spread"]})
                 self.assertIn(rw, p.stdout)
 
+    def test_fsync_time_is_its_own_figure(self):
+        # --fsync-every 1: a durable write is the write plus its fsync; the fsync
+        # was in no figure (mean latency 15.6 us while each op took 157 us).
+        p = run("run", "--backend", "sync", "--rw", "randwrite", "--fsync-every", "1", "--ops", "300", "-o", self.out,
+                "-q")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        s = self.load_valid()["results"][0]["summary"]
+        self.assertEqual(s["counters"]["fsyncs"], 300)
+        self.assertGreater(s["fsync_lat_ns"]["mean"], 0)
+        # One thread, one request at a time: the two figures account for the run.
+        per_op = s["runtime_ns"] / s["ops"]
+        self.assertGreater(s["lat_ns"]["mean"] + s["fsync_lat_ns"]["mean"], 0.8 * per_op)
+        self.assertLess(s["lat_ns"]["mean"] + s["fsync_lat_ns"]["mean"], 1.05 * per_op)
+        # Without fsyncs there is no fsync figure.
+        p = run("run", "--backend", "sync", "--rw", "randwrite", "--ops", "100", "-o", self.out, "-q")
+        self.assertNotIn("fsync_lat_ns", self.load_valid()["results"][0]["summary"])
+
     def test_summary_rates_are_totals(self):
         # ops / runtime = iops in the summary too (it was the mean of the repetitions' rates).
         p = run("run", "--backend", "null,sync", "--ops", "2000", "--repeat", "3", "-o", self.out, "-q")
@@ -175,7 +192,10 @@ class CliTest(unittest.TestCase):
         values = dict(flat(summary))
         figures = [c for c in rows[0] if c not in ("workload", "backend", "variant", "status", "iops_stddev", "reason")]
         self.assertIn("lat_ns.percentiles.99.9", figures)
+        self.assertEqual(rows[0]["fsync_lat_ns.mean"], "")  # no fsyncs: the figure is absent, the cell empty
         for column in figures:
+            if column.startswith("fsync_lat_ns."):
+                continue
             self.assertAlmostEqual(float(rows[0][column]), float(values[column]), places=3, msg=column)
         p = run(*base, "--format", "markdown")
         self.assertTrue(p.stdout.startswith("| workload |"))

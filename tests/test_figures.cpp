@@ -29,6 +29,8 @@ const json* metrics_property(const std::string& path) {
     std::string key = path.substr(from, to - from);
     if (!node->contains("properties") || !(*node)["properties"].contains(key)) return nullptr;
     node = &(*node)["properties"][key];
+    if (node->contains("$ref"))  // "#/definitions/latency"
+      node = &schema()["definitions"][(*node)["$ref"].get<std::string>().substr(sizeof("#/definitions/") - 1)];
     from = to + 1;
   }
   return node;

@@ -135,6 +135,8 @@ json compare_docs(const json& base, const json& next, const CompareArgs& a) {
     }
     json pair = {{"key", key}, {"metrics", json::array()}};
     for (const Figure* fig : compared_figures()) {
+      const json::json_pointer p(fig->path);
+      if (!br->at("repetitions").at(0).contains(p) || !it->second->at("repetitions").at(0).contains(p)) continue;
       bool gate = std::find(gated.begin(), gated.end(), fig->name) != gated.end();
       json m = compare_figure(*fig, *br, *it->second, a, gate);
       regression |= gate && m["verdict"] == "worse";

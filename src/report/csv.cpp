@@ -26,7 +26,7 @@ std::string render_csv(const Report& rep) {
     out << csv_cell(r.spec.label()) << ',' << r.backend << ',' << r.variant << ',' << status_name(r.status);
     for (auto& f : figures()) {
       out << ',';
-      if (r.repetitions.empty()) continue;
+      if (r.repetitions.empty() || !f.present(r.summary)) continue;
       double v = f.value(r.summary);
       out << (f.integer ? nlohmann::json(static_cast<uint64_t>(v)) : nlohmann::json(v)).dump();
     }

@@ -26,6 +26,7 @@ json& at_path(json& j, const std::string& path) {
 json metrics_json(const Metrics& m, bool histogram) {
   json j = json::object();
   for (auto& f : figures()) {
+    if (!f.present(m)) continue;
     json& v = at_path(j, f.path);
     if (f.count) v = m.*f.count;
     else if (f.integer) v = static_cast<uint64_t>(f.value(m));
@@ -38,6 +39,7 @@ json metrics_json(const Metrics& m, bool histogram) {
   j["counters"] = counters;
   if (histogram)
     for (auto& h : histogram_fields()) {
+      if (!j.contains(std::string(h.key))) continue;
       json b = json::array();
       for (auto& [v, n] : (m.*h.hist).buckets()) b.push_back({v, n});
       j[std::string(h.key)]["histogram"] = b;

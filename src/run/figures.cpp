@@ -19,6 +19,13 @@ double Figure::value(const Metrics& m) const {
   return derive(m);
 }
 
+bool Figure::present(const Metrics& m) const {
+  if (!hist || (m.*hist).count()) return true;
+  for (auto& h : histogram_fields())
+    if (h.hist == hist) return h.always;
+  return true;
+}
+
 std::string Figure::column() const {
   std::string c = path.substr(1);
   for (char& ch : c)
@@ -27,7 +34,8 @@ std::string Figure::column() const {
 }
 
 const std::vector<HistogramField>& histogram_fields() {
-  static const std::vector<HistogramField> all = {{"lat_ns", &Metrics::lat}};
+  static const std::vector<HistogramField> all = {{"lat_ns", &Metrics::lat, true},
+                                                  {"fsync_lat_ns", &Metrics::fsync_lat, false}};
   return all;
 }
 
@@ -84,9 +92,10 @@ std::vector<Figure> build() {
     stat(stem + "_mean", base + "/mean", Stat::Mean, 0, Better::Neither, false, "");
     stat(stem + "_stddev", base + "/stddev", Stat::Stddev, 0, Better::Neither, false, "");
     for (auto [key, q] : {std::pair{"50", 50.0}, {"90", 90.0}, {"99", 99.0}, {"99.9", 99.9}, {"99.99", 99.99}}) {
-      // Compared: the median and the tail up to where repetitions still agree.
-      const bool compared = q <= 99.9 && q != 90.0;
-      const bool spread = q == 50.0 || q == 99.0;
+      // Compared, with a spread: the request latency's median and the tail
+      // up to where repetitions still agree.
+      const bool compared = h.always && q <= 99.9 && q != 90.0;
+      const bool spread = h.always && (q == 50.0 || q == 99.0);
       stat(prefix + "p" + key, base + "/percentiles/" + key, Stat::Percentile, q,
            compared ? Better::Lower : Better::Neither, true, spread ? stem + "_p" + key + "_ns" : "");
     }

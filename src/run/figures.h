@@ -38,6 +38,9 @@ struct Figure {
   bool integer = false;    // written as a JSON integer
 
   Merge merge() const { return count ? Merge::Sum : Merge::Derived; }
+  // false for a figure of a histogram that recorded nothing and is reported
+  // only where it did (fsync_lat_ns without --fsync-every).
+  bool present(const Metrics& m) const;
   double value(const Metrics& m) const;
   // "lat_ns.percentiles.99": the path as one column name (csv, gbench).
   std::string column() const;
@@ -48,6 +51,7 @@ struct Figure {
 struct HistogramField {
   std::string_view key;  // "lat_ns"
   Histogram Metrics::*hist;
+  bool always;           // false: reported only where it recorded something (fsync_lat_ns)
 };
 const std::vector<HistogramField>& histogram_fields();
 

@@ -19,6 +19,7 @@ struct Metrics {
   uint64_t errors = 0;  // failed, short or mismatching requests
   uint64_t runtime_ns = 0;
   Histogram lat;        // ns, submission (or intended issue) to completion
+  Histogram fsync_lat;  // ns, each fsync/fdatasync call (--fsync-every)
   uint64_t cpu_user_ns = 0;
   uint64_t cpu_sys_ns = 0;
   uint64_t ctx_voluntary = 0;
