@@ -27,7 +27,8 @@ struct Request {
   Op op = Op::Read;
   unsigned char* buf = nullptr;
   int64_t result = 0;     // bytes transferred, or -errno; set by the engine
-  uint64_t start_ns = 0;  // submission (or intended issue) time; set by the runner
+  uint64_t start_ns = 0;  // submission time (see Worker::issue for --rate); set by the runner
+  uint64_t done_ns = 0;   // when the runner saw its last completion: the slot free again
   uint32_t slot = 0;      // index in the job's request array, stable for its life
 };
 

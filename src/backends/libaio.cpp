@@ -110,8 +110,7 @@ class AioEngine final : public Engine {
       if (got || timeout_ns == 0) return got;
       counters_.syscalls += 2;
       epoll_event ev;
-      int ms = timeout_ns < 0 ? -1 : static_cast<int>((timeout_ns + 999'999) / 1'000'000);
-      int k = ::epoll_wait(epfd_.get(), &ev, 1, ms);
+      int k = ::epoll_pwait2(epfd_.get(), &ev, 1, tp, nullptr);
       if (k < 0 && errno != EINTR) throw RuntimeError("epoll_wait failed: " + errno_text(errno));
       uint64_t count;
       if (k > 0 && ::read(efd_.get(), &count, sizeof count) < 0 && errno != EAGAIN)

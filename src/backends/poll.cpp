@@ -14,6 +14,7 @@
 
 #include "backends/backend.h"
 #include "backends/common.h"
+#include "core/clock.h"
 #include "core/errors.h"
 
 namespace iobench {
@@ -97,7 +98,10 @@ class PollEngine final : public Engine {
   // Waits for readiness; fills woken_ (or the ready_ flags for ET).
   void wait(int64_t timeout_ns) {
     woken_.clear();
-    int ms = timeout_ns < 0 ? -1 : static_cast<int>((timeout_ns + 999'999) / 1'000'000);
+    // Nanosecond timeouts: a --rate wait rounded up to whole milliseconds
+    // was charged to every request as latency.
+    timespec ts = to_timespec(static_cast<uint64_t>(std::max<int64_t>(timeout_ns, 0)));
+    timespec* tp = timeout_ns < 0 ? nullptr : &ts;
     counters_.syscalls++;
     wakeups_++;
     if (mode_ == Mode::Poll) {
@@ -107,7 +111,7 @@ class PollEngine final : public Engine {
         pfds_[k] = {ch_.fd(s, pending_[s]->op), static_cast<short>(pending_[s]->op == Op::Read ? POLLIN : POLLOUT), 0};
         slot_of_[k++] = s;
       }
-      int r = ::poll(pfds_.data(), k, ms);
+      int r = ::ppoll(pfds_.data(), k, tp, nullptr);
       if (r < 0 && errno != EINTR) throw RuntimeError("poll failed: " + errno_text(errno));
       for (nfds_t i = 0; i < k && r > 0; ++i)
         if (pfds_[i].revents) woken_.push_back(slot_of_[i]);
@@ -122,8 +126,7 @@ class PollEngine final : public Engine {
         FD_SET(fd, pending_[s]->op == Op::Read ? &rd : &wr);
         maxfd = std::max(maxfd, fd);
       }
-      timeval tv{ms / 1000, (ms % 1000) * 1000};
-      int r = ::select(maxfd + 1, &rd, &wr, nullptr, ms < 0 ? nullptr : &tv);
+      int r = ::pselect(maxfd + 1, &rd, &wr, nullptr, tp, nullptr);
       if (r < 0 && errno != EINTR) throw RuntimeError("select failed: " + errno_text(errno));
       for (uint32_t s = 0; s < pending_.size() && r > 0; ++s) {
         if (!pending_[s]) continue;
@@ -131,7 +134,7 @@ class PollEngine final : public Engine {
         if (FD_ISSET(fd, pending_[s]->op == Op::Read ? &rd : &wr)) woken_.push_back(s);
       }
     } else {
-      int r = ::epoll_wait(epfd_.get(), events_.data(), static_cast<int>(events_.size()), ms);
+      int r = ::epoll_pwait2(epfd_.get(), events_.data(), static_cast<int>(events_.size()), tp, nullptr);
       if (r < 0 && errno != EINTR) throw RuntimeError("epoll_wait failed: " + errno_text(errno));
       for (int i = 0; i < r; ++i) {
         auto key = static_cast<uint32_t>(events_[static_cast<size_t>(i)].data.u64);

@@ -35,7 +35,8 @@ std::string Figure::column() const {
 
 const std::vector<HistogramField>& histogram_fields() {
   static const std::vector<HistogramField> all = {{"lat_ns", &Metrics::lat, true},
-                                                  {"fsync_lat_ns", &Metrics::fsync_lat, false}};
+                                                  {"fsync_lat_ns", &Metrics::fsync_lat, false},
+                                                  {"issue_lateness_ns", &Metrics::issue_lateness, false}};
   return all;
 }
 

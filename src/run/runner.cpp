@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -35,8 +36,9 @@ struct Shared {
 // One per thread, on its own cache lines: the hot path writes only here.
 struct alignas(64) WorkerState {
   std::atomic<uint64_t> live_ops{0};  // read by the progress line
-  Histogram lat, fsync_lat;
+  Histogram lat, fsync_lat, issue_lateness;
   uint64_t ops = 0, bytes = 0, errors = 0;
+  uint64_t spin_ns = 0;  // --rate: time spun waiting for an issue time (iobench's, not the model's CPU)
   uint64_t t_start = 0, t_end = 0;
   std::string first_error;
   std::string failure;  // the engine gave up: the run is an error
@@ -46,7 +48,8 @@ struct alignas(64) WorkerState {
   void reset_stats(uint64_t t) {
     lat.reset();
     fsync_lat.reset();
-    ops = bytes = errors = 0;
+    issue_lateness.reset();
+    ops = bytes = errors = spin_ns = 0;
     t_start = t;
     live_ops.store(0, std::memory_order_relaxed);
   }
@@ -103,6 +106,9 @@ class Worker {
   void prepare() {
     const WorkloadSpec& s = p_.spec;
     if (!s.cpus.empty()) pin();
+    // Timed waits (--rate, reap timeouts) wake within a few us, not the
+    // default 50us of slack that would be charged to requests.
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
     const uint64_t bs = s.bs;
     const unsigned qd = p_.qd;
     buffers_ = AlignedBuffer(static_cast<size_t>(bs) * qd, 4096);
@@ -140,15 +146,17 @@ class Worker {
         counters_at_start_ = engine_->counters();  // once per repetition, off the hot path
         issued_ = 0;
       }
-      const uint64_t now = now_ns();
-      issue(now);
+      issue(now_ns());
       if (inflight_ == 0) {
         if (p_.ops && issued_ >= p_.ops && !carried_) break;
-        if (interval_ && !carried_) sleep_until_ns(next_due_);
+        if (interval_ && !carried_) wait_until(next_due_);
         continue;
       }
       int64_t timeout = -1;
-      if (interval_ && nfree_) timeout = next_due_ > now ? static_cast<int64_t>(next_due_ - now) : 0;
+      if (interval_ && nfree_) {
+        const uint64_t now = now_ns();  // after the submission, not before it
+        timeout = next_due_ > now + spin_ns_ ? static_cast<int64_t>(next_due_ - now - spin_ns_) : 0;
+      }
       reap(timeout);
     }
     st_.t_end = now_ns();
@@ -162,13 +170,19 @@ class Worker {
     const WorkloadSpec& s = p_.spec;
     int n = carried_;  // refused last time: already prepared, offered first
     while (nfree_ && (!p_.ops || issued_ < p_.ops)) {
+      Request* r = free_list_[nfree_ - 1];
       uint64_t start = now;
       if (interval_) {
         if (next_due_ > now) break;
-        start = next_due_;  // latency from the intended time: no coordinated omission
+        // The system kept the slot past the intended time: latency counts
+        // from that time (no coordinated omission). The slot was free in
+        // time: lateness is iobench's own wake-up, a figure of its own and
+        // not charged to the request.
+        if (r->done_ns > next_due_) start = next_due_;
+        else st_.issue_lateness.record(now - next_due_);
         next_due_ += interval_;
       }
-      Request* r = free_list_[--nfree_];
+      --nfree_;
       r->offset = gen_->next();
       r->op = (read_pct_ == 100 || (read_pct_ && gen_->rng().below(100) < read_pct_)) ? Op::Read : Op::Write;
       if (s.verify && r->op == Op::Write) pattern::fill(r->buf, s.bs, r->offset, data_seed_);
@@ -193,6 +207,7 @@ class Worker {
     inflight_ -= static_cast<unsigned>(got);
     for (int i = 0; i < got; ++i) {
       Request* r = done_[i];
+      r->done_ns = t;
       complete(*r, t);
       if (r->op == Op::Write && p_.spec.fsync_every && ++writes_since_flush_ >= p_.spec.fsync_every) {
         // Its own figure: after the batch's stamp, so it is in no request's latency.
@@ -205,6 +220,24 @@ class Worker {
     }
     st_.live_ops.store(st_.ops, std::memory_order_relaxed);
   }
+
+  // Sleeps until shortly before t, then spins to it: a timed sleep wakes
+  // late (a few us with minimal slack, tens where the vCPU was halted), and
+  // that would be lateness. The guard is learned from the sleeps' own
+  // wake-ups: up at once, down slowly.
+  void wait_until(uint64_t t) {
+    if (uint64_t now = now_ns(); t > now + spin_ns_) {
+      const uint64_t wake = t - spin_ns_;
+      sleep_until_ns(wake);
+      const uint64_t late = now_ns() - wake, want = late + late / 4;
+      spin_ns_ = want > spin_ns_ ? std::min(want, kMaxSpinNs) : std::max(spin_ns_ - spin_ns_ / 64, kMinSpinNs);
+    }
+    const uint64_t from = now_ns();
+    while (now_ns() < t) {
+    }
+    st_.spin_ns += now_ns() - from;
+  }
+  static constexpr uint64_t kMinSpinNs = 10'000, kMaxSpinNs = 500'000;
 
   // Lets what is in flight land before the engine (and its buffers) go away;
   // those completions are not counted: they finished after the clock stopped.
@@ -285,6 +318,7 @@ class Worker {
   int carried_ = 0;
   uint64_t issued_ = 0, writes_since_flush_ = 0;
   uint64_t interval_ = 0, next_due_ = 0;  // --rate: ns between issues, the next intended issue time
+  uint64_t spin_ns_ = 50'000;             // --rate: spin this long before an issue (wait_until)
   const unsigned read_pct_ = p_.spec.read_percent();
   const uint64_t data_seed_ = p_.target.data_seed();
   // null moves no data, so there is nothing to verify.
@@ -401,6 +435,7 @@ Metrics collect(const std::vector<WorkerState>& states, const Usage& u0, const U
     m.errors += st.errors;
     m.lat.merge(st.lat);
     m.fsync_lat.merge(st.fsync_lat);
+    m.issue_lateness.merge(st.issue_lateness);
     m.counters.add_all(st.counters);
     for (auto& n : st.notes)
       if (std::find(result.notes.begin(), result.notes.end(), n) == result.notes.end()) result.notes.push_back(n);
@@ -408,7 +443,10 @@ Metrics collect(const std::vector<WorkerState>& states, const Usage& u0, const U
     end = std::max(end, st.t_end);
   }
   m.runtime_ns = end > start ? end - start : 0;
+  uint64_t spun = 0;
+  for (auto& st : states) spun += st.spin_ns;
   m.cpu_user_ns = u1.user_ns > u0.user_ns ? u1.user_ns - u0.user_ns : 0;
+  m.cpu_user_ns -= std::min(m.cpu_user_ns, spun);  // the rate limiter's spinning is iobench's, not the model's
   m.cpu_sys_ns = u1.sys_ns > u0.sys_ns ? u1.sys_ns - u0.sys_ns : 0;
   m.ctx_voluntary = u1.nvcsw - u0.nvcsw;
   m.ctx_involuntary = u1.nivcsw - u0.nivcsw;
@@ -441,6 +479,21 @@ Metrics run_once(const WorkloadSpec& spec, const BackendChoice& backend, const T
   else if (interrupted) result.status = Status::Interrupted;
   else if (m.errors && spec.on_error == OnError::Stop) result.status = Status::Error;
   return m;
+}
+
+// What a reader of a rate-limited result must know: whether the schedule was
+// kept, and how late iobench itself issued.
+void rate_notes(const WorkloadSpec& spec, Result& r) {
+  const double target = static_cast<double>(spec.rate_iops) * spec.jobs;
+  const double got = r.summary.iops();
+  if (got < 0.95 * target)
+    r.notes.push_back("--rate " + std::to_string(spec.rate_iops) + " per job could not be kept: " +
+                      format_count(got) + " IOPS of " + format_count(target) +
+                      " (latency counts from the intended issue time where the system held the slot)");
+  const Histogram& late = r.summary.issue_lateness;
+  r.notes.push_back("--rate: iobench issued requests whose slot was free " + format_duration(late.percentile(50)) +
+                    " late at p50, " + format_duration(late.percentile(99)) + " at p99 (issue_lateness_ns; not "
+                    "charged to latency); its spinning before each issue is left out of cpu");
 }
 
 }  // namespace
@@ -478,6 +531,7 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
     result.target[k] = after.get<uint64_t>() - counters_before.value(k, uint64_t{0});
   if (spec.writes() && !spec.verify && !(backend.info->caps & kCapNoIo)) target.wrote_unstamped();
   summarize(result);
+  if (spec.rate_iops && !result.repetitions.empty()) rate_notes(spec, result);
   return result;
 }
 
