@@ -28,7 +28,10 @@ struct Request {
   unsigned char* buf = nullptr;
   int64_t result = 0;     // bytes transferred, or -errno; set by the engine
   uint64_t start_ns = 0;  // submission time (see Worker::issue for --rate); set by the runner
+  uint64_t end_ns = 0;    // set by an engine that sees this request's own completion; 0: the reap's stamp
   uint64_t done_ns = 0;   // when the runner saw its last completion: the slot free again
+  uint64_t submit_ns = 0; // how long its own submission call took (kCapTimedSubmit engines)
+  bool intended = false;  // start_ns is the --rate intended issue time, not to be restamped
   uint32_t slot = 0;      // index in the job's request array, stable for its life
 };
 
@@ -109,6 +112,9 @@ enum Caps : unsigned {
   kCapNoIo = 1u << 1,  // moves no data (null): bytes are nominal
   // O_DIRECT on files unless the workload says --direct or --buffered.
   kCapDirectByDefault = 1u << 2,
+  // submit() enters a call that can block (io_submit, io_uring_enter,
+  // aio_read, lio_listio): the runner times it per request as submit_ns.
+  kCapTimedSubmit = 1u << 3,
 };
 
 struct VariantInfo {

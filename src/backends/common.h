@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "core/clock.h"
 
 namespace iobench {
 
@@ -52,6 +53,26 @@ inline int64_t do_io(int fd, const Request& r, bool seekable) {
   else
     n = seekable ? ::pwrite(fd, r.buf, r.len, static_cast<off_t>(r.offset)) : ::write(fd, r.buf, r.len);
   return n < 0 ? -errno : n;
+}
+
+// Stamps requests at their own submission call (a libaio chunk, an
+// aio_read), so a later one does not carry an earlier one's submission; a
+// --rate intended time is kept.
+inline void restamp(Request* const* reqs, int n, uint64_t now) {
+  for (int i = 0; i < n; ++i)
+    if (!reqs[i]->intended) reqs[i]->start_ns = now;
+}
+
+// Runs one submission call for the n requests it carries: stamps them at its
+// start and records how long it took (submit_ns: the call is inside it).
+template <typename Call>
+auto timed_call(Request* const* reqs, int n, Call&& call) {
+  const uint64_t t0 = now_ns();
+  restamp(reqs, n, t0);
+  auto ret = call();
+  const uint64_t spent = now_ns() - t0;
+  for (int i = 0; i < n; ++i) reqs[i]->submit_ns = spent;
+  return ret;
 }
 
 // fsync_every for every model: a plain fsync between completions, the same

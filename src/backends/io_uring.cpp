@@ -113,7 +113,7 @@ class UringEngine final : public Engine {
     // batch leaves the submission to reap(), which enters the kernel once for both.
     if (mode_ != Mode::Batch) {
       if (mode_ != Mode::Sqpoll || (IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_NEED_WAKEUP)) counters_.syscalls++;
-      int ret = io_uring_submit(&ring_);
+      int ret = timed_call(reqs, queued, [&] { return io_uring_submit(&ring_); });
       if (ret < 0) throw RuntimeError("io_uring_submit failed: " + errno_text(-ret));
     }
     counters_.batch(static_cast<uint64_t>(queued));
@@ -243,7 +243,7 @@ BackendInfo io_uring_backend() {
                      "per-request file lookup or page pinning"},
            {"iopoll", "completions polled from the device instead of interrupts: O_DIRECT on NVMe with poll queues",
             iopoll_unavailable}},
-          kCapNone, {&kSqpollIdle},
+          kCapTimedSubmit, {&kSqpollIdle},
           [] {
             static const std::string why = probe();
             return why;

@@ -84,7 +84,7 @@ class AioEngine final : public Engine {
     while (ret < n) {
       int chunk = std::min(size, n - ret);
       counters_.syscalls++;
-      int r = io_submit(ctx_, chunk, ptrs_.data() + ret);
+      int r = timed_call(reqs + ret, chunk, [&] { return io_submit(ctx_, chunk, ptrs_.data() + ret); });
       if (r == -EAGAIN) break;  // the runner offers the rest again
       if (r < 0) throw RuntimeError("io_submit failed: " + errno_text(-r));
       ret += r;
@@ -158,7 +158,7 @@ BackendInfo libaio_backend() {
           {{"getevents", "blocks in io_getevents for at least one completion: the direct way"},
            {"eventfd", "completions signal an eventfd that an epoll loop waits on with other descriptors (how an "
                        "event loop uses AIO): two more syscalls per wait"}},
-          kCapDirectByDefault, {&kBatch},
+          kCapDirectByDefault | kCapTimedSubmit, {&kBatch},
           [] {
             io_context_t ctx = nullptr;
             int ret = io_setup(1, &ctx);

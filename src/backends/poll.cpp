@@ -171,6 +171,7 @@ class PollEngine final : public Engine {
       return;
     }
     r->result = res;
+    r->end_ns = now_ns();  // its own completion: the rest of the batch's I/O is not its latency
     pending_[slot] = nullptr;
     out[n++] = r;
   }

@@ -113,13 +113,13 @@ class PosixAioEngine final : public Engine {
     int accepted = n;
     if (mode_ == Mode::ListIo) {
       ++aio_calls_;
-      if (lio_listio(LIO_NOWAIT, submit_list_.data(), n, nullptr) != 0)
+      if (timed_call(reqs, n, [&] { return lio_listio(LIO_NOWAIT, submit_list_.data(), n, nullptr); }) != 0)
         throw RuntimeError("lio_listio failed: " + errno_text(errno));
     } else {
       for (int i = 0; i < n; ++i) {
         aiocb* cb = submit_list_[static_cast<size_t>(i)];
         ++aio_calls_;
-        int ret = cb->aio_lio_opcode == LIO_READ ? aio_read(cb) : aio_write(cb);
+        int ret = timed_call(reqs + i, 1, [&] { return cb->aio_lio_opcode == LIO_READ ? aio_read(cb) : aio_write(cb); });
         if (ret != 0 && errno == EAGAIN) {
           accepted = i;
           break;
@@ -300,7 +300,7 @@ BackendInfo posixaio_backend() {
            {"signal", "SIGEV_SIGNAL: a real-time signal per completion, taken with sigtimedwait"},
            {"thread", "SIGEV_THREAD: glibc calls a function on a thread it starts per completion (costly)"},
            {"listio", "lio_listio(LIO_NOWAIT) submits each batch in one call; waits like suspend"}},
-          kCapNone, {&kFds, &kThreads},
+          kCapTimedSubmit, {&kFds, &kThreads},
           [] { return std::string(); },
           [](const Target& t, const WorkloadSpec& s, unsigned variant) {
             Fit f;

@@ -188,6 +188,7 @@ class SigioEngine final : public Engine {
       // dropped now: no extra read just to meet EAGAIN (unlike epoll-et).
       ready_[s * 2 + (r->op == Op::Write)] = 0;
       r->result = res;
+      r->end_ns = now_ns();  // its own completion: the rest of the batch's I/O is not its latency
       pending_[s] = nullptr;
       out[n++] = r;
     }

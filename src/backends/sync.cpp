@@ -6,6 +6,7 @@
 
 #include "backends/backend.h"
 #include "backends/common.h"
+#include "core/clock.h"
 #include "core/errors.h"
 
 namespace iobench {
@@ -18,6 +19,7 @@ class SyncEngine final : public Engine {
   int submit(Request* const* reqs, int n) override {
     for (int i = 0; i < n; ++i) {
       reqs[i]->result = do_io(ch_.fd(0, reqs[i]->op), *reqs[i], seekable_);
+      reqs[i]->end_ns = now_ns();
       done_.push(reqs[i]);
     }
     counters_.syscalls += static_cast<uint64_t>(n);

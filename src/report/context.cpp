@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/build_info.h"
+#include "core/clock.h"
 #include "report/report.h"
 
 namespace iobench {
@@ -47,7 +48,8 @@ json make_context(int argc, char** argv) {
           {"nproc", std::thread::hardware_concurrency()},
           {"command_line", cmd},
           {"liburing_version", build_info::kLiburingVersion},
-          {"compiler", __VERSION__}};
+          {"compiler", __VERSION__},
+          {"clock_read_ns", clock_read_ns()}};
 }
 
 }  // namespace iobench

@@ -36,6 +36,7 @@ std::string Figure::column() const {
 const std::vector<HistogramField>& histogram_fields() {
   static const std::vector<HistogramField> all = {{"lat_ns", &Metrics::lat, true},
                                                   {"fsync_lat_ns", &Metrics::fsync_lat, false},
+                                                  {"submit_ns", &Metrics::submit_lat, false},
                                                   {"issue_lateness_ns", &Metrics::issue_lateness, false}};
   return all;
 }

@@ -20,6 +20,7 @@ struct Metrics {
   uint64_t runtime_ns = 0;
   Histogram lat;        // ns, submission (or intended issue) to completion
   Histogram fsync_lat;  // ns, each fsync/fdatasync call (--fsync-every)
+  Histogram submit_lat;      // ns, the submit call per request, where it can block (kCapTimedSubmit)
   Histogram issue_lateness;  // ns, --rate: how late iobench issued a request whose slot was free in time
   uint64_t cpu_user_ns = 0;
   uint64_t cpu_sys_ns = 0;

@@ -19,6 +19,7 @@
 #include "core/offsets.h"
 #include "core/pattern.h"
 #include "core/units.h"
+#include "backends/common.h"
 
 namespace iobench {
 namespace {
@@ -36,7 +37,7 @@ struct Shared {
 // One per thread, on its own cache lines: the hot path writes only here.
 struct alignas(64) WorkerState {
   std::atomic<uint64_t> live_ops{0};  // read by the progress line
-  Histogram lat, fsync_lat, issue_lateness;
+  Histogram lat, fsync_lat, issue_lateness, submit_lat;
   uint64_t ops = 0, bytes = 0, errors = 0;
   uint64_t spin_ns = 0;  // --rate: time spun waiting for an issue time (iobench's, not the model's CPU)
   uint64_t t_start = 0, t_end = 0;
@@ -49,6 +50,7 @@ struct alignas(64) WorkerState {
     lat.reset();
     fsync_lat.reset();
     issue_lateness.reset();
+    submit_lat.reset();
     ops = bytes = errors = spin_ns = 0;
     t_start = t;
     live_ops.store(0, std::memory_order_relaxed);
@@ -171,14 +173,16 @@ class Worker {
     int n = carried_;  // refused last time: already prepared, offered first
     while (nfree_ && (!p_.ops || issued_ < p_.ops)) {
       Request* r = free_list_[nfree_ - 1];
-      uint64_t start = now;
+      r->intended = false;
+      r->submit_ns = 0;
       if (interval_) {
         if (next_due_ > now) break;
         // The system kept the slot past the intended time: latency counts
         // from that time (no coordinated omission). The slot was free in
         // time: lateness is iobench's own wake-up, a figure of its own and
         // not charged to the request.
-        if (r->done_ns > next_due_) start = next_due_;
+        r->intended = r->done_ns > next_due_;
+        if (r->intended) r->start_ns = next_due_;
         else st_.issue_lateness.record(now - next_due_);
         next_due_ += interval_;
       }
@@ -186,12 +190,20 @@ class Worker {
       r->offset = gen_->next();
       r->op = (read_pct_ == 100 || (read_pct_ && gen_->rng().below(100) < read_pct_)) ? Op::Read : Op::Write;
       if (s.verify && r->op == Op::Write) pattern::fill(r->buf, s.bs, r->offset, data_seed_);
-      r->start_ns = start;
       batch_[n++] = r;
       ++issued_;
     }
     if (!n) return;
+    // Stamped when prepared, just before the submission: offsets and the
+    // verify fill are not latency. Engines that submit request by request
+    // (libaio chunks, aio_read) stamp again at their own call.
+    const uint64_t t = now_ns();
+    restamp(batch_.data() + carried_, n - carried_, t);
     int k = engine_->submit(batch_.data(), n);
+    // io_uring:batch submits inside its wait: no submission call of its own.
+    if (timed_submit_)
+      for (int i = 0; i < k; ++i)
+        if (batch_[i]->submit_ns) st_.submit_lat.record(batch_[i]->submit_ns);
     inflight_ += static_cast<unsigned>(k);
     // Requests the engine could not take (a full ring, EAGAIN) keep their
     // offset, op and start time and go first next time, so the offset
@@ -207,8 +219,12 @@ class Worker {
     inflight_ -= static_cast<unsigned>(got);
     for (int i = 0; i < got; ++i) {
       Request* r = done_[i];
-      r->done_ns = t;
-      complete(*r, t);
+      // The engine's own stamp where it saw this request complete by itself
+      // (poll, sigio: the I/O ran in reap), else the stamp of the batch the
+      // interface delivered at once (a CQ batch, io_getevents).
+      r->done_ns = r->end_ns ? r->end_ns : t;
+      r->end_ns = 0;
+      complete(*r, r->done_ns);
       if (r->op == Op::Write && p_.spec.fsync_every && ++writes_since_flush_ >= p_.spec.fsync_every) {
         // Its own figure: after the batch's stamp, so it is in no request's latency.
         const uint64_t t0 = now_ns();
@@ -320,6 +336,7 @@ class Worker {
   uint64_t interval_ = 0, next_due_ = 0;  // --rate: ns between issues, the next intended issue time
   uint64_t spin_ns_ = 50'000;             // --rate: spin this long before an issue (wait_until)
   const unsigned read_pct_ = p_.spec.read_percent();
+  const bool timed_submit_ = p_.backend.info->caps & kCapTimedSubmit;
   const uint64_t data_seed_ = p_.target.data_seed();
   // null moves no data, so there is nothing to verify.
   const bool verify_reads_ = p_.spec.verify && !(p_.backend.info->caps & kCapNoIo);
@@ -436,6 +453,7 @@ Metrics collect(const std::vector<WorkerState>& states, const Usage& u0, const U
     m.lat.merge(st.lat);
     m.fsync_lat.merge(st.fsync_lat);
     m.issue_lateness.merge(st.issue_lateness);
+    m.submit_lat.merge(st.submit_lat);
     m.counters.add_all(st.counters);
     for (auto& n : st.notes)
       if (std::find(result.notes.begin(), result.notes.end(), n) == result.notes.end()) result.notes.push_back(n);
