@@ -56,6 +56,7 @@ FIGURES = {
     "issue_lateness_p99.99": "/issue_lateness_ns/percentiles/99.99",
     "cpu_user": "/cpu/user_ns",
     "cpu_sys": "/cpu/sys_ns",
+    "cpu_helpers": "/cpu/helpers_ns",
     "cpu": "/cpu/per_op_ns",
     "syscalls_per_op": "/syscalls_per_op",
     "ctx_voluntary": "/ctx_switches/voluntary",

@@ -154,3 +154,19 @@ TEST(Emu, WhatDoesNotApplyIsSkippedWithAReason) {
   EXPECT_EQ(sel.status, Status::Skipped);
   EXPECT_NE(sel.reason.find("FD_SETSIZE"), std::string::npos);
 }
+
+// Counters come from the measured threads: the emulator's context switches
+// (40 % of the voluntary and 92 % of the involuntary ones, sync at qd 4) and
+// its CPU are left out, and a sync worker blocks about once per read.
+TEST(Emu, NoCounterIncludesTheEmulator) {
+  WorkloadSpec s = emu_spec(RwMode::Read, 4);
+  s.verify = false;
+  Result r = run(s, "sync");
+  ASSERT_EQ(r.status, Status::Ok) << r.reason;
+  const Metrics& m = r.summary;
+  ASSERT_GT(m.ops, 100u);
+  EXPECT_LE(m.ctx_voluntary, m.ops + m.ops / 5 + 50) << "the emulator's wake-ups are not the model's";
+  EXPECT_LE(m.ctx_involuntary, m.ops / 10 + 50);
+  EXPECT_EQ(m.cpu_helpers_ns, 0u) << "sync has no helper threads";
+  EXPECT_GT(m.cpu_user_ns + m.cpu_sys_ns, 0u);
+}

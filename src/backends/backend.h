@@ -115,6 +115,9 @@ enum Caps : unsigned {
   // submit() enters a call that can block (io_submit, io_uring_enter,
   // aio_read, lio_listio): the runner times it per request as submit_ns.
   kCapTimedSubmit = 1u << 3,
+  // Its work runs partly in threads of its own (glibc's aio helpers, io_uring's
+  // SQ and io-wq threads): their CPU is charged to it, and shown apart.
+  kCapHelperThreads = 1u << 4,
 };
 
 struct VariantInfo {

@@ -243,7 +243,7 @@ BackendInfo io_uring_backend() {
                      "per-request file lookup or page pinning"},
            {"iopoll", "completions polled from the device instead of interrupts: O_DIRECT on NVMe with poll queues",
             iopoll_unavailable}},
-          kCapTimedSubmit, {&kSqpollIdle},
+          kCapTimedSubmit | kCapHelperThreads, {&kSqpollIdle},
           [] {
             static const std::string why = probe();
             return why;

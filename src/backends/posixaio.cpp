@@ -300,7 +300,7 @@ BackendInfo posixaio_backend() {
            {"signal", "SIGEV_SIGNAL: a real-time signal per completion, taken with sigtimedwait"},
            {"thread", "SIGEV_THREAD: glibc calls a function on a thread it starts per completion (costly)"},
            {"listio", "lio_listio(LIO_NOWAIT) submits each batch in one call; waits like suspend"}},
-          kCapTimedSubmit, {&kFds, &kThreads},
+          kCapTimedSubmit | kCapHelperThreads, {&kFds, &kThreads},
           [] { return std::string(); },
           [](const Target& t, const WorkloadSpec& s, unsigned variant) {
             Fit f;

@@ -26,7 +26,7 @@ std::string render_table(const Report& rep) {
   if (!notes.empty()) out << "\n" << notes;
   out << "(IOPS and bandwidth: all requests over all measured time; sd%: relative stddev of IOPS across repetitions; "
          "latency: submission to completion;"
-         " CPU/op: user+sys time of the whole process per request)\n";
+         " CPU/op: user+sys time of the job threads and the model's helper threads per request)\n";
   return out.str();
 }
 

@@ -104,6 +104,7 @@ std::vector<Figure> build() {
   }
   count("cpu_user", "/cpu/user_ns", Unit::Ns, &Metrics::cpu_user_ns);
   count("cpu_sys", "/cpu/sys_ns", Unit::Ns, &Metrics::cpu_sys_ns);
+  count("cpu_helpers", "/cpu/helpers_ns", Unit::Ns, &Metrics::cpu_helpers_ns);
   Figure cpu = named("cpu", "/cpu/per_op_ns", Unit::Ns, Better::Lower);
   cpu.derive = [](const Metrics& m) {
     return m.ops ? static_cast<double>(m.cpu_user_ns + m.cpu_sys_ns) / static_cast<double>(m.ops) : 0.0;

@@ -24,6 +24,7 @@ struct Metrics {
   Histogram issue_lateness;  // ns, --rate: how late iobench issued a request whose slot was free in time
   uint64_t cpu_user_ns = 0;
   uint64_t cpu_sys_ns = 0;
+  uint64_t cpu_helpers_ns = 0;  // the part of user + sys the model's helper threads used
   uint64_t ctx_voluntary = 0;
   uint64_t ctx_involuntary = 0;
   Counters counters;

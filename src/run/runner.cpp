@@ -19,6 +19,7 @@
 #include "core/offsets.h"
 #include "core/pattern.h"
 #include "core/units.h"
+#include "core/usage.h"
 #include "backends/common.h"
 
 namespace iobench {
@@ -27,11 +28,12 @@ namespace {
 enum Phase : int { kSetup, kRamp, kMeasure, kStop };
 
 struct Shared {
-  explicit Shared(unsigned threads) : ready(threads) {}
+  explicit Shared(unsigned threads) : ready(threads), measured(threads) {}
   std::atomic<int> phase{kSetup};
   std::atomic<bool> abort{false};  // on_error=stop tripped, or an engine failed
   std::atomic<unsigned> finished{0};
   std::latch ready;
+  std::latch measured;  // every worker has left its loop and taken its own usage
 };
 
 // One per thread, on its own cache lines: the hot path writes only here.
@@ -40,6 +42,7 @@ struct alignas(64) WorkerState {
   Histogram lat, fsync_lat, issue_lateness, submit_lat;
   uint64_t ops = 0, bytes = 0, errors = 0;
   uint64_t spin_ns = 0;  // --rate: time spun waiting for an issue time (iobench's, not the model's CPU)
+  Usage usage0, usage;   // this thread's own, at the measure start; over the measure phase
   uint64_t t_start = 0, t_end = 0;
   std::string first_error;
   std::string failure;  // the engine gave up: the run is an error
@@ -52,6 +55,7 @@ struct alignas(64) WorkerState {
     issue_lateness.reset();
     submit_lat.reset();
     ops = bytes = errors = spin_ns = 0;
+    usage0 = Usage::thread();
     t_start = t;
     live_ops.store(0, std::memory_order_relaxed);
   }
@@ -83,6 +87,8 @@ class Worker {
       sh_.ready.count_down();
       sh_.phase.wait(kSetup);
       loop();
+      measured_signalled_ = true;
+      sh_.measured.count_down();
       drain();
     } catch (const std::exception& e) {
       st_.failure = e.what();
@@ -90,6 +96,7 @@ class Worker {
     }
     st_.t_end = st_.t_end ? st_.t_end : now_ns();
     if (!ready_signalled_) sh_.ready.count_down();
+    if (!measured_signalled_) sh_.measured.count_down();
     sh_.finished.fetch_add(1, std::memory_order_release);
   }
 
@@ -162,6 +169,7 @@ class Worker {
       reap(timeout);
     }
     st_.t_end = now_ns();
+    st_.usage = Usage::thread() - st_.usage0;  // before the drain and the engine's teardown
     st_.counters = engine_->counters();
     st_.counters.subtract_all(counters_at_start_);
   }
@@ -322,7 +330,7 @@ class Worker {
   const WorkerParams& p_;
   Shared& sh_;
   WorkerState& st_;
-  bool ready_signalled_ = false;
+  bool ready_signalled_ = false, measured_signalled_ = false;
   // Everything the loop touches, allocated by prepare().
   AlignedBuffer buffers_;
   std::vector<Request> reqs_;
@@ -342,24 +350,6 @@ class Worker {
   const bool verify_reads_ = p_.spec.verify && !(p_.backend.info->caps & kCapNoIo);
   const bool seekable_ = p_.target.seekable();
 };
-
-struct Usage {
-  uint64_t user_ns, sys_ns, nvcsw, nivcsw;
-};
-
-// The whole process (helper threads included), less what the target burns.
-Usage usage_now(const Target& target) {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto ns = [](const timeval& tv) {
-    return static_cast<uint64_t>(tv.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(tv.tv_usec) * 1000u;
-  };
-  uint64_t tu, ts;
-  target.own_cpu(&tu, &ts);
-  uint64_t u = ns(ru.ru_utime), s = ns(ru.ru_stime);
-  return {u - std::min(u, tu), s - std::min(s, ts), static_cast<uint64_t>(ru.ru_nvcsw),
-          static_cast<uint64_t>(ru.ru_nivcsw)};
-}
 
 class Progress {
  public:
@@ -406,13 +396,21 @@ uint64_t live_ops(const std::vector<WorkerState>& states) {
   return ops;
 }
 
+// Usage of the process, of the coordinating thread and of the target's own
+// threads at one moment: what is in the first and in neither of the others
+// (nor in the workers' own) is the model's helper threads'.
+struct Snapshot {
+  Usage process, coordinator, target;
+  static Snapshot take(const Target& t) { return {Usage::process(), Usage::thread(), t.own_usage()}; }
+};
+
 // The coordinating thread's part of a repetition: ramp, then measure until
-// the runtime is up, every worker finished, or a stop signal. `u0` is the
-// process's usage when measuring began. Returns true when interrupted.
+// the runtime is up, every worker finished, or a stop signal. `u0` is taken
+// when measuring began. Returns true when interrupted.
 bool drive(const WorkloadSpec& spec, const Target& target, Shared& shared, const std::vector<WorkerState>& states,
-           StopSignal& stop, Progress& progress, Usage& u0) {
+           StopSignal& stop, Progress& progress, Snapshot& u0) {
   const uint64_t t0 = now_ns();
-  u0 = usage_now(target);
+  u0 = Snapshot::take(target);
   if (shared.abort.load()) return false;
   shared.phase.store(spec.ramp_ns ? kRamp : kMeasure);
   shared.phase.notify_all();
@@ -424,7 +422,7 @@ bool drive(const WorkloadSpec& spec, const Target& target, Shared& shared, const
       progress.update(now_ns() - t0, spec.ramp_ns, live_ops(states), "ramp");
     }
     measure_t0 = now_ns();
-    u0 = usage_now(target);
+    u0 = Snapshot::take(target);
     shared.phase.store(kMeasure);
   }
   const uint64_t runtime = spec.effective_runtime_ns();
@@ -441,7 +439,8 @@ bool drive(const WorkloadSpec& spec, const Target& target, Shared& shared, const
 
 // The workers' figures merged into one repetition's metrics; their failures,
 // first errors and notes go into the result.
-Metrics collect(const std::vector<WorkerState>& states, const Usage& u0, const Usage& u1, Result& result) {
+Metrics collect(const std::vector<WorkerState>& states, const Snapshot& u0, const Snapshot& u1, bool helper_threads,
+                Result& result) {
   Metrics m;
   uint64_t start = UINT64_MAX, end = 0;
   for (auto& st : states) {
@@ -461,13 +460,24 @@ Metrics collect(const std::vector<WorkerState>& states, const Usage& u0, const U
     end = std::max(end, st.t_end);
   }
   m.runtime_ns = end > start ? end - start : 0;
+  // The workers' own usage over their measure phase, and for a model with
+  // helper threads (glibc aio, SIGEV_THREAD, io_uring's SQ and io-wq threads)
+  // theirs: the process less the workers, the coordinator and the target (the
+  // emulator). Per-thread and process figures are sampled apart, so the
+  // remainder is a few ms off either way: only a model with helpers gets it.
+  Usage workers;
   uint64_t spun = 0;
-  for (auto& st : states) spun += st.spin_ns;
-  m.cpu_user_ns = u1.user_ns > u0.user_ns ? u1.user_ns - u0.user_ns : 0;
-  m.cpu_user_ns -= std::min(m.cpu_user_ns, spun);  // the rate limiter's spinning is iobench's, not the model's
-  m.cpu_sys_ns = u1.sys_ns > u0.sys_ns ? u1.sys_ns - u0.sys_ns : 0;
-  m.ctx_voluntary = u1.nvcsw - u0.nvcsw;
-  m.ctx_involuntary = u1.nivcsw - u0.nivcsw;
+  for (auto& st : states) workers = workers + st.usage, spun += st.spin_ns;
+  const Usage helpers =
+      helper_threads
+          ? (u1.process - u0.process) - (u1.coordinator - u0.coordinator) - (u1.target - u0.target) - workers
+          : Usage{};
+  const Usage model = workers + helpers;
+  m.cpu_user_ns = model.user_ns - std::min(model.user_ns, spun);  // the rate limiter's spin is iobench's
+  m.cpu_sys_ns = model.sys_ns;
+  m.cpu_helpers_ns = helpers.user_ns + helpers.sys_ns;
+  m.ctx_voluntary = model.voluntary;
+  m.ctx_involuntary = model.involuntary;
   return m;
 }
 
@@ -483,15 +493,16 @@ Metrics run_once(const WorkloadSpec& spec, const BackendChoice& backend, const T
 
   shared.ready.wait();
   Progress progress(opts.progress, backend.label());
-  Usage u0{};
+  Snapshot u0{};
   const bool interrupted = drive(spec, target, shared, states, stop, progress, u0);
   shared.phase.store(kStop);
   shared.phase.notify_all();  // wakes workers still in setup after a failure
-  const Usage u1 = usage_now(target);
+  shared.measured.wait();     // the measure phase ends when the last worker leaves it
+  const Snapshot u1 = Snapshot::take(target);
   for (auto& t : pool) t.join();
   progress.clear();
 
-  Metrics m = collect(states, u0, u1, result);
+  Metrics m = collect(states, u0, u1, backend.info->caps & kCapHelperThreads, result);
   bool failed = std::any_of(states.begin(), states.end(), [](auto& st) { return !st.failure.empty(); });
   if (failed) result.status = Status::Error;
   else if (interrupted) result.status = Status::Interrupted;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/fd.h"
+#include "core/usage.h"
 #include "spec/workload.h"
 
 namespace iobench {
@@ -52,9 +53,9 @@ class Target {
   virtual KernelAio kernel_aio() const { return KernelAio::Async; }
   // Appended to a short-read error, to say what it most likely means.
   virtual const char* short_read_hint() const { return " (end of file: was the target truncated?)"; }
-  // CPU time the target itself burns in this process (the emu's emulator
-  // thread), which the runner leaves out of the backend's CPU figures.
-  virtual void own_cpu(uint64_t* user_ns, uint64_t* sys_ns) const { *user_ns = *sys_ns = 0; }
+  // What the target's own threads in this process (the emu's emulator) have
+  // used so far, which the runner leaves out of the backend's figures.
+  virtual Usage own_usage() const { return {}; }
   virtual bool direct() const = 0;
   // What this target is, for a result's "target" object.
   virtual nlohmann::json describe() const = 0;
