@@ -97,6 +97,14 @@ class CliTest(unittest.TestCase):
             self.assertEqual("issue_lateness_ns" in s, rate != "0")
         self.assertLess(p50["1000"] - p50["0"], 20_000, p50)  # measured here: 3 us apart
 
+    def test_a_note_says_when_threads_outnumber_cpus(self):
+        p = run("run", "--backend", "sync,io_uring", "--qd", "8", "--cpus", "0", "--ops", "100", "-o", self.out, "-q")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        sync, uring = self.load_valid()["results"]
+        self.assertIn("8 job threads share 1 CPU(s): latency includes waiting for a CPU, not only for the I/O",
+                      sync["notes"])
+        self.assertFalse(any("share" in n for n in uring["notes"]), uring["notes"])  # one thread per job
+
     def test_summary_rates_are_totals(self):
         # ops / runtime = iops in the summary too (it was the mean of the repetitions' rates).
         p = run("run", "--backend", "null,sync", "--ops", "2000", "--repeat", "3", "-o", self.out, "-q")

@@ -57,6 +57,27 @@ TEST_F(Recipes, TargetAndBackendRunThroughTheRealRunnerAndWriter) {
   EXPECT_EQ(j["summary"]["counters"]["refused"], r.summary.counters.own_value("refused"));
 }
 
+// Results depended on the order of backends: dirty pages of a write run were
+// flushed during whichever run came next. Now the target settles after every
+// repetition that wrote, outside the measurement, and the result says so.
+TEST_F(Recipes, AWriteRunSettlesTheTargetAfterEachRepetition) {
+  static StopSignal stop;
+  for (RwMode rw : {RwMode::RandWrite, RwMode::RandRead}) {
+    WorkloadSpec s;
+    s.rw = rw;
+    s.ops = 200;
+    s.repeat = 3;
+    s.size = 1 << 20;
+    s.target = {"mem", ""};
+    auto t = target.make(s);
+    Result r = run_point(s, resolve_backends({"sync"}).front(), *t, stop, RunOptions{});
+    ASSERT_EQ(r.status, Status::Ok) << r.reason;
+    const bool wrote = rw == RwMode::RandWrite;
+    EXPECT_EQ(recipes::times_settled(*t), wrote ? 3 : 0);
+    EXPECT_EQ(std::count(r.notes.begin(), r.notes.end(), "mem: settled"), wrote ? 1 : 0);
+  }
+}
+
 TEST_F(Recipes, AnOptionOfTheTestTargetIsValidatedLikeAnyOther) {
   WorkloadSpec s;
   try {

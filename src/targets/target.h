@@ -66,6 +66,10 @@ class Target {
   virtual uint64_t data_seed() const = 0;
   // A write workload without --verify left unstamped data behind.
   virtual void wrote_unstamped() {}
+  // After a repetition that wrote: written data goes to stable storage now,
+  // outside any measurement, so the next repetition or backend does not pay
+  // for it. Returns what was done, for a note ("" when nothing needs it).
+  virtual std::string settle() { return ""; }
   // The same target opened with O_DIRECT, for a backend whose default that
   // is; nullptr where O_DIRECT does not apply (no page cache). Throws
   // RuntimeError when the filesystem refuses O_DIRECT. The original keeps

@@ -15,6 +15,8 @@ namespace {
 constexpr OptionDecl kSeed{"mem_seed", "mem", OptionType::Count, 0, 1'000'000, 7, "seed of the pattern it holds",
                            "mem_seed"};
 
+}  // namespace
+
 class MemTarget final : public Target {
  public:
   explicit MemTarget(const WorkloadSpec& s) : size_(s.size), seed_(s.get(kSeed)) {
@@ -39,13 +41,18 @@ class MemTarget final : public Target {
   bool direct() const override { return false; }
   nlohmann::json describe() const override { return {{"kind", "mem"}, {"size_bytes", size_}}; }
   uint64_t data_seed() const override { return seed_; }
+  std::string settle() override {
+    ++settled;
+    return "mem: settled";
+  }
+  int settled = 0;
 
  private:
   uint64_t size_, seed_;
   Fd fd_;
 };
 
-}  // namespace
+int times_settled(const Target& mem) { return dynamic_cast<const MemTarget&>(mem).settled; }
 
 TargetInfo mem_target() {
   return {"mem", "mem", "an anonymous memory file (memfd) holding the stamped pattern", TargetArg::None, {&kSeed},

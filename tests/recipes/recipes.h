@@ -8,6 +8,9 @@
 namespace iobench::recipes {
 
 TargetInfo mem_target();
+// The test target's own type, for tests that look inside it.
+class MemTarget;
+int times_settled(const Target& mem);
 BackendInfo echo_backend();
 
 }  // namespace iobench::recipes
