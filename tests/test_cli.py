@@ -346,6 +346,64 @@ class CliTest(unittest.TestCase):
                          [(2, 1), (2, 2), (1, 1), (1, 2)])
         self.assertEqual(doc["results"][0]["workload"]["name"], "s qd=2 jobs=1")
 
+    def compare_pair(self, base_iops, new_iops, edit=None):
+        """Two documents of one sync result whose repetitions have these IOPS."""
+        doc = self.run_doc(os.path.join(self.dir.name, "seed.json"), "--backend", "sync", "--ops", "200",
+                           "--repeat", str(len(base_iops)))
+        paths = []
+        for name, values in (("base", base_iops), ("new", new_iops)):
+            d = json.loads(json.dumps(doc))
+            r = d["results"][0]
+            r["repetitions"] = [json.loads(json.dumps(r["repetitions"][0])) | {"iops": v} for v in values]
+            if edit and name == "new":
+                edit(d)
+            paths.append(os.path.join(self.dir.name, name + ".json"))
+            with open(paths[-1], "w") as f:
+                json.dump(d, f)
+        return paths
+
+    def test_compare_does_not_gate_what_it_cannot_judge(self):
+        # 3 vs 3 with +-20 % noise and a 6 % lower mean: p = 0.7, yet the
+        # threshold alone said "worse" and exit 1. Now: cannot judge, exit 0.
+        base, new = self.compare_pair([100000, 120000, 80000], [94000, 112800, 75200])
+        p = run("compare", base, new, "--fail-on", "iops", "--threshold", "5")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("cannot judge: 3 vs 3 repetitions give a smallest p-value of 0.1,", p.stderr)
+        self.assertIn("p = n/a", p.stdout)
+        # A clear 10 % drop, still 3 vs 3: "cannot judge" unless asked to gate anyway.
+        base, new = self.compare_pair([100000, 101000, 99000], [90000, 90900, 89100])
+        p = run("compare", base, new, "--fail-on", "iops", "--format", "json")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        iops = [m for m in json.loads(p.stdout)["pairs"][0]["metrics"] if m["metric"] == "iops"][0]
+        self.assertEqual(iops["verdict"], "cannot judge")
+        p = run("compare", base, new, "--fail-on", "iops", "--gate-anyway")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)  # the threshold alone, asked for
+
+    def test_compare_threshold_follows_the_runs_own_noise(self):
+        # 7 vs 7, +-20 % noise, 8 % lower: beyond --threshold 5 but within the noise.
+        noisy = [100000, 120000, 80000, 110000, 90000, 105000, 95000]
+        base, new = self.compare_pair(noisy, [v * 0.92 for v in noisy])
+        p = run("compare", base, new, "--fail-on", "iops", "--format", "json")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        iops = [m for m in json.loads(p.stdout)["pairs"][0]["metrics"] if m["metric"] == "iops"][0]
+        self.assertEqual(iops["verdict"], "same")
+        self.assertGreater(iops["threshold_percent"], 10)
+
+    def test_compare_pairs_only_the_same_work(self):
+        # A different runtime is a different measurement, and a compare that
+        # matches nothing is an error, not "no regression".
+        def longer(d):
+            d["results"][0]["workload"]["runtime_ns"] += 1
+        base, new = self.compare_pair([1, 2, 3, 4, 5], [1, 2, 3, 4, 5], longer)
+        p = run("compare", base, new)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("nothing to compare", p.stderr)
+        renamed = lambda d: d["results"][0]["workload"].update(name="another name")  # noqa: E731
+        base, new = self.compare_pair([1, 2, 3, 4, 5], [1, 2, 3, 4, 5], renamed)
+        p = run("compare", base, new)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)  # the work is the same
+        self.assertNotIn("p = n/a", p.stdout)
+
     def test_compare_verdicts_and_exit_codes(self):
         base = os.path.join(self.dir.name, "base.json")
         doc = self.run_doc(base, "--backend", "null,sync", "--ops", "3000", "--repeat", "5")

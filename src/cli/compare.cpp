@@ -35,6 +35,7 @@ struct CompareArgs {
   double alpha = 0.05;
   std::string fail_on = "iops,p99";
   std::string format = "table";
+  bool gate_anyway = false;
 };
 
 json load_doc(const std::string& path, const char* which) {
@@ -54,8 +55,25 @@ json load_doc(const std::string& path, const char* which) {
   return doc;
 }
 
-// What identifies "the same measurement" in two runs. A temporary file's path
-// differs every run, so only a named file's path is part of it.
+// What identifies "the same measurement" in two runs: every workload field
+// that changes the work (not its name or how often it was repeated), the
+// backend and variant, and what the target is (not what it counted; a
+// temporary file's path differs every run).
+std::string match_key(const json& r) {
+  json w = r.at("workload");
+  w.erase("name");
+  w.erase("repeat");
+  json t = r.at("target");
+  for (const char* counter : {"requests", "signals", "injected_errors", "errors_injected", "write_mismatches",
+                              "max_inflight", "size_bytes"})
+    t.erase(counter);
+  if (t.value("temporary", false)) t.erase("path");
+  return json{{"workload", w}, {"backend", r.value("backend", "")}, {"variant", r.value("variant", "")},
+              {"target", t}}
+      .dump();
+}
+
+// How a pair is shown: the parts a reader tells results apart by.
 std::string key_of(const json& r) {
   const json& w = r.at("workload");
   const json& t = r.at("target");
@@ -81,6 +99,15 @@ double mean(const std::vector<double>& v) {
   return v.empty() ? 0 : s / static_cast<double>(v.size());
 }
 
+// Relative sample standard deviation, in percent: the noise of one side.
+double noise_percent(const std::vector<double>& v) {
+  const double m = mean(v);
+  if (v.size() < 2 || m == 0) return 0;
+  double ss = 0;
+  for (double x : v) ss += (x - m) * (x - m);
+  return 100.0 * std::sqrt(ss / static_cast<double>(v.size() - 1)) / std::abs(m);
+}
+
 // The --fail-on names, each checked against the compared figures.
 std::vector<std::string> gated_figures(const std::string& fail_on) {
   const std::vector<const Figure*> compared = compared_figures();
@@ -96,62 +123,125 @@ std::vector<std::string> gated_figures(const std::string& fail_on) {
   return gated;
 }
 
-// One compared figure of a matched pair, with its verdict.
-json compare_figure(const Figure& d, const json& br, const json& nr, const CompareArgs& a, bool gate) {
+// One compared figure of a matched pair: its change and p-value; the verdict
+// comes once every gated p-value is known (Holm).
+json measure_figure(const Figure& d, const json& br, const json& nr, const CompareArgs& a, bool gate) {
   auto bs = samples(br, d), ns = samples(nr, d);
   double bm = mean(bs), nm = mean(ns);
-  double change = bm != 0 ? 100.0 * (nm - bm) / bm : 0.0;
-  double p = mann_whitney_p(bs, ns);
-  bool testable = mann_whitney_min_p(bs.size(), ns.size()) <= a.alpha;
-  bool beyond = std::abs(change) >= a.threshold;
-  bool improved = d.better == Better::Higher ? change > 0 : change < 0;
+  // A practical threshold: a change smaller than the runs' own noise, or
+  // than --threshold, is "same" whatever its p.
+  double threshold = std::max({a.threshold, noise_percent(bs), noise_percent(ns)});
+  return {{"metric", d.name},
+          {"base", bm},
+          {"new", nm},
+          {"change_percent", bm != 0 ? 100.0 * (nm - bm) / bm : 0.0},
+          {"threshold_percent", threshold},
+          {"p_value", mann_whitney_p(bs, ns)},
+          {"min_p", mann_whitney_min_p(bs.size(), ns.size())},
+          {"repetitions", {bs.size(), ns.size()}},
+          {"gated", gate}};
+}
+
+// Holm's step-down over every gated comparison: the i-th smallest p (of m)
+// is significant at alpha / (m - i) while every smaller one was. It keeps
+// the chance of any false "worse" in a compare at alpha, however many figures
+// and pairs are gated, and is never less powerful than Bonferroni; the
+// comparisons (figures of one run) are dependent, which Holm allows and
+// Benjamini-Hochberg's false-discovery rate would not bound as a gate should.
+void holm(std::vector<json*>& gated, double alpha) {
+  std::sort(gated.begin(), gated.end(),
+            [](json* x, json* y) { return (*x)["p_value"].get<double>() < (*y)["p_value"].get<double>(); });
+  const size_t m = gated.size();
+  bool still = true;
+  for (size_t i = 0; i < m; ++i) {
+    json& g = *gated[i];
+    const double level = alpha / static_cast<double>(m - i);
+    g["alpha_holm"] = level;
+    g["tested"] = g["min_p"].get<double>() <= alpha / static_cast<double>(m);
+    still = still && g["p_value"].get<double>() < level;
+    g["significant"] = still;
+  }
+}
+
+void decide(json& m, const Figure& d, const CompareArgs& a) {
+  const double change = m["change_percent"];
+  const bool beyond = std::abs(change) >= m["threshold_percent"].get<double>();
+  const bool improved = d.better == Better::Higher ? change > 0 : change < 0;
+  if (!m.contains("tested")) {  // not gated: raw p against alpha
+    m["tested"] = m["min_p"].get<double>() <= a.alpha;
+    m["significant"] = m["p_value"].get<double>() < a.alpha;
+  }
   std::string verdict = "same";
-  if (beyond && (!testable || p < a.alpha)) verdict = improved ? "better" : "worse";
-  return {{"metric", d.name}, {"base", bm},        {"new", nm},          {"change_percent", change},
-          {"p_value", p},     {"tested", testable}, {"verdict", verdict}, {"gated", gate}};
+  if (beyond && !m["tested"].get<bool>()) verdict = a.gate_anyway ? (improved ? "better" : "worse") : "cannot judge";
+  else if (beyond && m["significant"].get<bool>()) verdict = improved ? "better" : "worse";
+  m["verdict"] = verdict;
 }
 
 // The comparison of two documents as JSON (what --format json prints).
 json compare_docs(const json& base, const json& next, const CompareArgs& a) {
   const std::vector<std::string> gated = gated_figures(a.fail_on);
   json out = {{"base", a.base}, {"new", a.next}, {"threshold_percent", a.threshold}, {"alpha", a.alpha},
-              {"test", "Mann-Whitney U, two-sided, over repetitions"}, {"warnings", json::array()},
-              {"pairs", json::array()}, {"only_in_base", json::array()}, {"only_in_new", json::array()}};
+              {"test", "Mann-Whitney U, two-sided, over repetitions; Holm across the gated comparisons"},
+              {"warnings", json::array()}, {"pairs", json::array()}, {"only_in_base", json::array()},
+              {"only_in_new", json::array()}};
   for (const char* f : {"hostname", "cpu_model", "kernel", "nproc"})
     if (base["context"].value(f, json()) != next["context"].value(f, json()))
       out["warnings"].push_back(std::string("the runs differ in ") + f + ": " + base["context"].value(f, json()).dump() +
                                 " vs " + next["context"].value(f, json()).dump());
   std::vector<std::pair<std::string, const json*>> b_ok, n_ok;
   for (auto& r : base["results"])
-    if (r.value("status", "") == "ok") b_ok.emplace_back(key_of(r), &r);
+    if (r.value("status", "") == "ok") b_ok.emplace_back(match_key(r), &r);
   for (auto& r : next["results"])
-    if (r.value("status", "") == "ok") n_ok.emplace_back(key_of(r), &r);
-  bool regression = false;
+    if (r.value("status", "") == "ok") n_ok.emplace_back(match_key(r), &r);
   for (auto& [key, br] : b_ok) {
     auto it = std::find_if(n_ok.begin(), n_ok.end(), [&](auto& e) { return e.first == key; });
     if (it == n_ok.end()) {
-      out["only_in_base"].push_back(key);
+      out["only_in_base"].push_back(key_of(*br));
       continue;
     }
-    json pair = {{"key", key}, {"metrics", json::array()}};
+    json pair = {{"key", key_of(*br)}, {"metrics", json::array()}};
     for (const Figure* fig : compared_figures()) {
       const json::json_pointer p(fig->path);
       if (!br->at("repetitions").at(0).contains(p) || !it->second->at("repetitions").at(0).contains(p)) continue;
       bool gate = std::find(gated.begin(), gated.end(), fig->name) != gated.end();
-      json m = compare_figure(*fig, *br, *it->second, a, gate);
-      regression |= gate && m["verdict"] == "worse";
-      pair["metrics"].push_back(std::move(m));
+      pair["metrics"].push_back(measure_figure(*fig, *br, *it->second, a, gate));
     }
     out["pairs"].push_back(pair);
   }
   for (auto& [key, nr] : n_ok)
-    if (std::none_of(b_ok.begin(), b_ok.end(), [&](auto& e) { return e.first == key; })) out["only_in_new"].push_back(key);
+    if (std::none_of(b_ok.begin(), b_ok.end(), [&](auto& e) { return e.first == key; }))
+      out["only_in_new"].push_back(key_of(*nr));
+  if (out["pairs"].empty())
+    throw UsageError("nothing to compare: no successful result of BASE matches one of NEW (the workload's fields, "
+                     "backend, variant and target must agree; " + std::to_string(out["only_in_base"].size()) +
+                     " only in BASE, " + std::to_string(out["only_in_new"].size()) + " only in NEW)");
+  std::vector<json*> holm_set;
+  for (auto& pair : out["pairs"])
+    for (auto& m : pair["metrics"])
+      if (m["gated"].get<bool>()) holm_set.push_back(&m);
+  holm(holm_set, a.alpha);
+  bool regression = false;
+  size_t undecided = 0;
+  for (auto& pair : out["pairs"])
+    for (auto& m : pair["metrics"]) {
+      decide(m, figure(m["metric"].get<std::string>()), a);
+      regression |= m["gated"].get<bool>() && m["verdict"] == "worse";
+      undecided += m["gated"].get<bool>() && m["verdict"] == "cannot judge";
+      if (m["gated"].get<bool>() && !m["tested"].get<bool>() && out["cannot_judge"].is_null())
+        out["cannot_judge"] = "cannot judge: " + m["repetitions"][0].dump() + " vs " + m["repetitions"][1].dump() +
+                              " repetitions give a smallest p-value of " + m["min_p"].dump() + ", above the " +
+                              json(a.alpha / static_cast<double>(holm_set.size())).dump() +
+                              " that " + std::to_string(holm_set.size()) +
+                              " gated comparisons need; repeat more (or --gate-anyway for the threshold alone)";
+    }
   out["regression"] = regression;
+  out["undecided"] = undecided;
   return out;
 }
 
 void print_comparison(const json& out, const CompareArgs& a) {
   const bool md = a.format == "markdown";
+  bool untested = false;
   auto fmt_value = [](const std::string& metric, double v) { return format_value(figure(metric), v); };
   if (md) std::printf("| result | metric | base | new | change | p | verdict |\n|---|---|---:|---:|---:|---:|---|\n");
   for (auto& pair : out["pairs"]) {
@@ -163,6 +253,7 @@ void print_comparison(const json& out, const CompareArgs& a) {
       char p[16];
       if (m["tested"].get<bool>()) std::snprintf(p, sizeof p, "%.3f", m["p_value"].get<double>());
       else std::snprintf(p, sizeof p, "n/a");
+      if (!m["tested"].get<bool>()) untested = true;
       if (md)
         std::printf("| %s | %s | %s | %s | %+.1f%% | %s | %s |\n", pair["key"].get<std::string>().c_str(), metric.c_str(),
                     fmt_value(metric, m["base"]).c_str(), fmt_value(metric, m["new"]).c_str(),
@@ -174,16 +265,19 @@ void print_comparison(const json& out, const CompareArgs& a) {
   }
   for (const char* side : {"only_in_base", "only_in_new"})
     for (auto& k : out[side]) std::printf("%s%s: %s\n", md ? "\n- " : "", side, k.get<std::string>().c_str());
-  std::printf("%s%s (threshold %.1f%%, alpha %.3g, gated: %s; p = n/a: too few repetitions for the U test, "
-              "threshold alone decides)\n",
+  std::printf("%s%s (threshold %.1f%% or the runs' own noise, alpha %.3g with Holm across the gated, gated: %s)\n",
               md ? "\n" : "", out["regression"].get<bool>() ? "REGRESSION" : "no regression", a.threshold, a.alpha,
               a.fail_on.c_str());
+  if (untested)
+    std::printf("p = n/a: too few repetitions for the U test to reach its level; %s\n",
+                a.gate_anyway ? "--gate-anyway: the threshold alone decides" : "such a change is \"cannot judge\"");
 }
 
 int compare(const CompareArgs& a) {
   const json base = load_doc(a.base, "BASE");  // BASE's problem first
   const json out = compare_docs(base, load_doc(a.next, "NEW"), a);
   for (auto& w : out["warnings"]) std::fprintf(stderr, "iobench compare: warning: %s\n", w.get<std::string>().c_str());
+  if (out.contains("cannot_judge")) std::fprintf(stderr, "iobench compare: %s\n", out["cannot_judge"].get<std::string>().c_str());
   if (a.format == "json") std::printf("%s\n", out.dump(2).c_str());
   else print_comparison(out, a);
   return out["regression"].get<bool>() ? 1 : 0;
@@ -202,6 +296,8 @@ Command add_compare_command(CLI::App& app) {
   std::string names;
   for (auto* f : compared_figures()) names += (names.empty() ? "" : ", ") + f->name;
   sub->add_option("--fail-on", args->fail_on, "gated metrics: " + names + " (default iops,p99)");
+  sub->add_flag("--gate-anyway", args->gate_anyway,
+                "gate on the threshold alone where the repetitions are too few for the U test to decide");
   sub->add_option("--format", args->format, "table, markdown or json")
       ->check(CLI::IsMember({"table", "markdown", "json"}));
   return {sub, [args] { return compare(*args); }};
