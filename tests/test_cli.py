@@ -322,10 +322,12 @@ class CliTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         for r in self.load_valid()["results"]:
             ops, requests = r["summary"]["ops"], r["target"]["requests"]
-            # Every op consumed one block; each channel may hold one more, made but not read.
+            # A read is a request once the job took the block; the emulator may
+            # not have seen the last take of each channel yet, nor counted
+            # one taken in the drain after the stop.
             self.assertGreater(ops, 0)
-            self.assertGreaterEqual(requests, ops, r["backend"])
-            self.assertLessEqual(requests, ops + 2 * 2, r["backend"])
+            self.assertGreaterEqual(requests, ops - 2, r["backend"])
+            self.assertLessEqual(requests, ops + 2, r["backend"])
 
     def run_doc(self, path, *args):
         p = run("run", "-q", "-o", path, *args)

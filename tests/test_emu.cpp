@@ -3,6 +3,7 @@
 // and the emulator leaves nothing behind.
 #include <dirent.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <sys/resource.h>
 
 #include "run/runner.h"
@@ -169,4 +170,19 @@ TEST(Emu, NoCounterIncludesTheEmulator) {
   EXPECT_LE(m.ctx_involuntary, m.ops / 10 + 50);
   EXPECT_EQ(m.cpu_helpers_ns, 0u) << "sync has no helper threads";
   EXPECT_GT(m.cpu_user_ns + m.cpu_sys_ns, 0u);
+}
+
+// A channel's first write waits behind a prefilled block; draining that block
+// is not a request (target.requests counted it).
+TEST(Emu, ThePrefillIsNotARequest) {
+  WorkloadSpec s = emu_spec(RwMode::Write, 1);
+  set(s, "emu_latency", "1ms");
+  auto target = make_target(s);
+  Channel ch = target->open_channel(0);
+  usleep(20'000);  // the prefill is drained one service time after open
+  EXPECT_EQ(target->counters()["requests"], 0);
+  char block[4096] = {};
+  ASSERT_EQ(::write(ch.fd(true), block, sizeof block), static_cast<ssize_t>(sizeof block));
+  usleep(20'000);
+  EXPECT_EQ(target->counters()["requests"], 1);
 }

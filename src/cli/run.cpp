@@ -35,6 +35,8 @@ int run(RunArgs& a, int argc, char** argv) {
   if (!a.workload.empty()) spec = parser.load(a.workload);
   for (auto& [flag, field, value] : a.fields) parser.set(spec, field, nlohmann::json(value), flag);
   const Plan plan = make_plan(spec);
+  if (a.histogram && a.output.empty() && a.format != "json")
+    throw UsageError("--histogram: the buckets go into the JSON document; give -o FILE or --format json");
 
   if (!a.output.empty()) {
     std::string dir = a.output.find('/') == std::string::npos ? "." : a.output.substr(0, a.output.find_last_of('/'));

@@ -27,6 +27,7 @@
 #include <queue>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 #include "core/clock.h"
 #include "core/errors.h"
@@ -135,6 +136,7 @@ class EmuTarget final : public Target {
     uint64_t pos = 0;
     bool a_full = false;  // a block waits in A for the job to read it
     bool b_busy = true;   // a block in B is in service (the prefill, at first)
+    bool prefill = true;  // the block in B is the prefill, not a request
   };
   struct Event {
     uint64_t t;
@@ -198,6 +200,7 @@ class EmuTarget final : public Target {
     uint64_t now = now_ns();
     if ((ev.data.u64 & 1) == 0 && (ev.events & EPOLLOUT) && c.a_full) {
       c.a_full = false;  // consumed: the next block is ready one service time from now
+      requests_.fetch_add(1, std::memory_order_relaxed);  // a read is a request once the job took it
       heap_.push({now + service_ns_, id, kFill});
     } else if ((ev.data.u64 & 1) == 1 && (ev.events & EPOLLIN) && !c.b_busy) {
       c.b_busy = true;  // a write landed: it occupies the channel for one service time
@@ -229,8 +232,7 @@ class EmuTarget final : public Target {
 
   void fill(Chan& c) {
     uint64_t n = bs_;
-    uint64_t req = requests_.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (fail_every_ && req % fail_every_ == 0) {
+    if (fail_every_ && ++produced_ % fail_every_ == 0) {
       n = pattern::kSector;  // short: the job's read fails
       injected_.fetch_add(1, std::memory_order_relaxed);
     }
@@ -240,7 +242,9 @@ class EmuTarget final : public Target {
   }
 
   void drain(Chan& c) {
-    if (::read(c.br.get(), buf_.data(), bs_) > 0) requests_.fetch_add(1, std::memory_order_relaxed);
+    // The prefill only made the first write wait: it is not a request.
+    if (::read(c.br.get(), buf_.data(), bs_) > 0 && !std::exchange(c.prefill, false))
+      requests_.fetch_add(1, std::memory_order_relaxed);
     c.b_busy = false;
     // A write already blocked on the full pipe lands now and raises EPOLLIN,
     // which starts its service time.
@@ -257,6 +261,7 @@ class EmuTarget final : public Target {
   std::unordered_map<uint64_t, Chan> chans_;  // emulator thread only
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> heap_;
   uint64_t next_id_ = 0;
+  uint64_t produced_ = 0;  // blocks made for reading: every fail_every-th is short
   std::atomic<uint64_t> requests_{0}, injected_{0};
   std::atomic<uint64_t> pub_user_{0}, pub_sys_{0}, pub_vol_{0}, pub_invol_{0};
 };
