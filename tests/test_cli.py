@@ -406,6 +406,20 @@ class CliTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)  # the work is the same
         self.assertNotIn("p = n/a", p.stdout)
 
+    def test_compare_run_alternates_the_two_sides(self):
+        p = run("compare", "--run", IOBENCH, IOBENCH, "--rounds", "4", "--format", "json", "--",
+                "--backend", "null", "--ops", "500")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        out = json.loads(p.stdout)
+        self.assertEqual(len(out["pairs"]), 1)
+        for m in out["pairs"][0]["metrics"]:
+            self.assertEqual(m["repetitions"], [4, 4])
+        p = run("compare", "--run", "/nonexistent/iobench", IOBENCH, "--", "--backend", "null", "--ops", "10")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("cannot execute it", p.stderr)
+        p = run("compare", "--run", IOBENCH, os.path.join(self.dir.name, "w.json"))
+        self.assertEqual(p.returncode, 2, p.stderr)
+
     def test_compare_verdicts_and_exit_codes(self):
         base = os.path.join(self.dir.name, "base.json")
         doc = self.run_doc(base, "--backend", "null,sync", "--ops", "3000", "--repeat", "5")

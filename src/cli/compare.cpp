@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/interleave.h"
 #include "core/errors.h"
 #include "core/stats.h"
 #include "core/units.h"
@@ -36,6 +37,9 @@ struct CompareArgs {
   std::string fail_on = "iops,p99";
   std::string format = "table";
   bool gate_anyway = false;
+  bool run = false;  // BASE and NEW are binaries or workloads to run in alternation
+  unsigned rounds = 7;
+  std::vector<std::string> run_args;
 };
 
 json load_doc(const std::string& path, const char* which) {
@@ -274,8 +278,16 @@ void print_comparison(const json& out, const CompareArgs& a) {
 }
 
 int compare(const CompareArgs& a) {
-  const json base = load_doc(a.base, "BASE");  // BASE's problem first
-  const json out = compare_docs(base, load_doc(a.next, "NEW"), a);
+  json out;
+  if (a.run) {
+    if (a.base.ends_with(".json") != a.next.ends_with(".json"))
+      throw UsageError("--run: BASE and NEW must both be iobench binaries or both workload files (.json)");
+    auto [base, next] = run_interleaved(a.base, a.next, a.rounds, a.run_args);
+    out = compare_docs(base, next, a);
+  } else {
+    const json base = load_doc(a.base, "BASE");  // BASE's problem first
+    out = compare_docs(base, load_doc(a.next, "NEW"), a);
+  }
   for (auto& w : out["warnings"]) std::fprintf(stderr, "iobench compare: warning: %s\n", w.get<std::string>().c_str());
   if (out.contains("cannot_judge")) std::fprintf(stderr, "iobench compare: %s\n", out["cannot_judge"].get<std::string>().c_str());
   if (a.format == "json") std::printf("%s\n", out.dump(2).c_str());
@@ -300,6 +312,11 @@ Command add_compare_command(CLI::App& app) {
                 "gate on the threshold alone where the repetitions are too few for the U test to decide");
   sub->add_option("--format", args->format, "table, markdown or json")
       ->check(CLI::IsMember({"table", "markdown", "json"}));
+  sub->add_flag("--run", args->run,
+                "BASE and NEW are two iobench binaries (or two workload files) to measure now, one repetition "
+                "each in turn, alternating which goes first: for noisy machines");
+  sub->add_option("--rounds", args->rounds, "--run: repetitions of each side (default 7)")->check(CLI::Range(2, 1000));
+  sub->add_option("RUN_ARGS", args->run_args, "--run: arguments for 'iobench run' on both sides (after --)");
   return {sub, [args] { return compare(*args); }};
 }
 
