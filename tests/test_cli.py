@@ -479,6 +479,13 @@ class CliTest(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn("--fail-on", p.stderr)
 
+    def test_gbench_threads_are_the_job_threads(self):
+        # sync runs qd threads per job: gbench's "threads" said jobs.
+        p = run("run", "--backend", "sync,io_uring", "--qd", "4", "--jobs", "2", "--ops", "100", "--format", "gbench",
+                "-q")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual([b["threads"] for b in json.loads(p.stdout)["benchmarks"]], [8, 2])
+
     def test_gbench_output_is_read_by_google_benchmark_compare(self):
         files = []
         for i in range(2):

@@ -35,7 +35,7 @@ std::string render_gbench(const Report& rep) {
                                    {"run_type", "iteration"},
                                    {"repetitions", r.repetitions.size()},
                                    {"repetition_index", k++},
-                                   {"threads", r.spec.jobs},
+                                   {"threads", r.threads},
                                    {"iterations", m.ops},
                                    {"real_time", m.iops() > 0 ? 1e9 / m.iops() : 0.0},  // wall ns per request
                                    {"cpu_time", figure("cpu").value(m)},

@@ -51,6 +51,7 @@ struct Result {
   std::string backend;
   std::string variant;
   nlohmann::json target;
+  unsigned threads = 0;  // job threads it ran (jobs, or jobs x qd for a one-request-per-thread model)
   Status status = Status::Ok;
   std::string reason;
   std::vector<std::string> notes;

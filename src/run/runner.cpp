@@ -485,6 +485,7 @@ Metrics collect(const std::vector<WorkerState>& states, const Snapshot& u0, cons
 Metrics run_once(const WorkloadSpec& spec, const BackendChoice& backend, const Target& target, unsigned rep,
                  StopSignal& stop, const RunOptions& opts, Result& result) {
   const std::vector<WorkerParams> params = worker_params(spec, backend, target, rep);
+  result.threads = static_cast<unsigned>(params.size());
   Shared shared(static_cast<unsigned>(params.size()));
   std::vector<WorkerState> states(params.size());
   std::vector<std::thread> pool;
