@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "core/errors.h"
+#include "core/fd.h"
 #include "run/figures.h"
 #include "run/runner.h"
 #include "test_util.h"

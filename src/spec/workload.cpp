@@ -7,7 +7,6 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
-#include <functional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
