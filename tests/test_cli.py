@@ -126,6 +126,11 @@ class CliTest(unittest.TestCase):
         path = doc["results"][0]["target"]["path"]
         self.assertFalse(os.path.exists(path), path)
 
+    def test_histogram_without_a_json_document_is_refused(self):
+        p = run("run", "--backend", "null", "--ops", "10", "--histogram")  # was dropped silently
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--histogram: the buckets go into the JSON document", p.stderr)
+
     def test_histogram_buckets_sum_to_ops(self):
         p = run("run", "--backend", "sync", "--ops", "500", "--histogram", "-o", self.out, "-q")
         self.assertEqual(p.returncode, 0, p.stderr)
