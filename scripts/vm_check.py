@@ -111,18 +111,25 @@ def main():
             c.check(s["bytes"] == s["ops"] * r["workload"]["bs_bytes"], f"{who}: bytes = ops x bs")
             p50 = ir.figure(s, "p50")
             if r["backend"] in ASYNC:
+                # Async submissions are served from the request: nothing completes sooner.
                 c.check(p50 >= want, f"{who}: p50 {p50} >= device latency {want}")
-            else:
-                # A read channel serves its next block from the previous read,
-                # not from the next request: with each request stamped at its
-                # own submission and completion, a readiness model's latency
-                # can be below the device's by the time it took to resubmit
-                # (7 us at qd16 under TCG). Request-anchored service is the
-                # device model's next step.
-                c.check(p50 >= 0.85 * want, f"{who}: p50 {p50} >= 0.85 x device latency {want}")
-            if r["backend"] in ASYNC:
                 low = ir.figure(s, "lat_min")
                 c.check(low >= want, f"{who}: min {low} >= device latency")
+            else:
+                # A channel serves its next block (or frees itself for the next
+                # write) from the previous read or write, not from the next
+                # request: with each request stamped at its own submission and
+                # completion, a readiness model's latency is below the device's
+                # by the time it took to resubmit (7-43 us at qd16 under TCG),
+                # so p50 >= latency is no invariant for them (it held on the
+                # batch-shared stamps). What holds: no channel moves more than
+                # one block per service time. Request-anchored service, which
+                # makes the latency bound hold for every model, is the device
+                # model's next step (the Truth issue).
+                channels = r["workload"]["qd"] * r["workload"]["jobs"]
+                ceiling = channels * 1e9 / want
+                iops = ir.figure(s, "iops")
+                c.check(iops <= 1.05 * ceiling, f"{who}: {iops:.0f} IOPS within the device's {ceiling:.0f}")
             if r["backend"] == "sigio":
                 qd = r["workload"]["qd"] * r["workload"]["jobs"]
                 sig = s["counters"]["signals"]
