@@ -8,8 +8,7 @@
 namespace iobench::recipes {
 
 TargetInfo mem_target();
-// The test target's own type, for tests that look inside it.
-class MemTarget;
+// How often the test target was settled (a Target made by mem_target()).
 int times_settled(const Target& mem);
 BackendInfo echo_backend();
 
