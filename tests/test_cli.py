@@ -248,6 +248,12 @@ class CliTest(unittest.TestCase):
             (["--dev-latency", "1ms"], "--dev-latency: only applies to --target driver"),
             (["--backend", "io_uring", "--libaio-batch", "1"], "--libaio-batch: only applies to libaio"),
             (["--cpus", "4096"], "--cpus: expected CPU numbers or ranges this process may use"),
+            (["--target", "emu", "--emu-mode", "burst"], "--emu-mode: expected one of: request, stream"),
+            (["--target", "emu", "--emu-spin-guard", "-5us"], "--emu-spin-guard"),
+            (["--target", "emu", "--emu-spin-guard", "1s"], "--emu-spin-guard: expected a duration from 0ns to 10ms"),
+            (["--emu-spin-guard", "5us"], "--emu-spin-guard: only applies to --target emu"),
+            (["--emu-mode", "stream"], "--emu-mode: only applies to --target emu"),
+            (["--cpu-idle", "deep"], "--cpu-idle: expected one of as-is, shallow"),
         ]
         for args, needle in bad:
             with self.subTest(args=args):

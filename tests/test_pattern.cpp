@@ -45,3 +45,18 @@ TEST(Pattern, GoldenVector) {
   EXPECT_EQ(w[4], 0x41c03e8087d59550ULL);
   EXPECT_EQ(w[63], 0xbc776a99004bf26cULL);
 }
+
+// A device's ready stamp rides in word 4 and the block still verifies; a
+// flipped stamp bit does not.
+TEST(Pattern, ReadyStampKeepsTheSectorValid) {
+  std::vector<unsigned char> buf(512);
+  pattern::fill(buf.data(), 512, 4096, 0);
+  pattern::stamp_ready(buf.data(), 123456789012345ULL);
+  uint64_t found;
+  EXPECT_EQ(pattern::ready_stamp(buf.data()), 123456789012345ULL);
+  EXPECT_EQ(pattern::check_sector(buf.data(), 4096, &found), pattern::Check::Ok);
+  pattern::stamp_ready(buf.data(), 1);  // stamped twice: the checksum follows
+  EXPECT_EQ(pattern::check_sector(buf.data(), 4096, &found), pattern::Check::Ok);
+  buf[pattern::kReadyWord * 8 + 3] ^= 4;
+  EXPECT_EQ(pattern::check_sector(buf.data(), 4096, &found), pattern::Check::BadChecksum);
+}

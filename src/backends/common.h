@@ -38,6 +38,17 @@ class ChannelSet {
   }
   ChannelSet(const Target& t, const EngineConfig& c, int flags = 0) : ChannelSet(t, t.channels_for(c.qd), flags) {}
   int fd(uint32_t slot, Op op) const { return ch_[slot % ch_.size()].fd(op == Op::Write); }
+  // Tells a request-anchored device (emu in request mode) that these
+  // requests were issued, at their start_ns; nothing on other targets. Every
+  // engine rings before it waits for a request, from the thread that issued
+  // it: the device serves each one a service time after its start stamp, so
+  // no model can see it sooner, and ringing late costs nothing.
+  void ring(Request* const* reqs, int n) const {
+    for (int i = 0; i < n; ++i) {
+      const Channel& c = ch_[reqs[i]->slot % ch_.size()];
+      if (c.bell) c.bell->ring(*c.box, reqs[i]->op == Op::Write, reqs[i]->start_ns);
+    }
+  }
   const Channel& operator[](size_t i) const { return ch_[i]; }
   size_t size() const { return ch_.size(); }
 

@@ -116,6 +116,7 @@ class UringEngine final : public Engine {
       int ret = timed_call(reqs, queued, [&] { return io_uring_submit(&ring_); });
       if (ret < 0) throw RuntimeError("io_uring_submit failed: " + errno_text(-ret));
     }
+    ch_.ring(reqs, queued);
     counters_.batch(static_cast<uint64_t>(queued));
     return queued;
   }

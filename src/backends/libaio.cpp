@@ -87,6 +87,7 @@ class AioEngine final : public Engine {
       int r = timed_call(reqs + ret, chunk, [&] { return io_submit(ctx_, chunk, ptrs_.data() + ret); });
       if (r == -EAGAIN) break;  // the runner offers the rest again
       if (r < 0) throw RuntimeError("io_submit failed: " + errno_text(-r));
+      ch_.ring(reqs + ret, r);
       ret += r;
       if (r < chunk) break;
     }

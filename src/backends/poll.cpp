@@ -63,6 +63,7 @@ class PollEngine final : public Engine {
   }
 
   int submit(Request* const* reqs, int n) override {
+    ch_.ring(reqs, n);
     for (int i = 0; i < n; ++i) {
       Request* r = reqs[i];
       pending_[r->slot] = r;

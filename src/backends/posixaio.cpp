@@ -134,6 +134,7 @@ class PosixAioEngine final : public Engine {
       seq_[slot] = ++next_seq_;
     }
     if (mode_ == Mode::Thread) thread_submissions_ += static_cast<uint64_t>(accepted);
+    ch_.ring(reqs, accepted);
     counters_.batch(static_cast<uint64_t>(accepted));
     return accepted;
   }

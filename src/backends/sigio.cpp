@@ -114,6 +114,7 @@ class SigioEngine final : public Engine {
 
   int submit(Request* const* reqs, int n) override {
     for (int i = 0; i < n; ++i) pending_[reqs[i]->slot] = reqs[i];
+    ch_.ring(reqs, n);
     counters_.batch(static_cast<uint64_t>(n));
     return n;
   }

@@ -18,6 +18,7 @@ class SyncEngine final : public Engine {
 
   int submit(Request* const* reqs, int n) override {
     for (int i = 0; i < n; ++i) {
+      ch_.ring(reqs + i, 1);
       reqs[i]->result = do_io(ch_.fd(0, reqs[i]->op), *reqs[i], seekable_);
       reqs[i]->end_ns = now_ns();
       done_.push(reqs[i]);

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
 
 #include "core/errors.h"
 
@@ -42,6 +43,16 @@ void write_atomic(const std::string& path, const std::string& data) {
 std::string temp_dir() {
   const char* t = std::getenv("TMPDIR");
   return t && *t ? t : "/var/tmp";
+}
+
+std::vector<std::string> cpu_idle_states() {
+  std::vector<std::string> out;
+  for (int i = 0;; ++i) {
+    std::ifstream in("/sys/devices/system/cpu/cpu0/cpuidle/state" + std::to_string(i) + "/name");
+    std::string name;
+    if (!std::getline(in, name)) return out;
+    out.push_back(name);
+  }
 }
 
 }  // namespace iobench

@@ -25,6 +25,22 @@ void Histogram::merge(const Histogram& o) {
   max_ = std::max(max_, o.max_);
 }
 
+Histogram Histogram::between(const std::vector<uint64_t>& before, const std::vector<uint64_t>& after) {
+  Histogram h;
+  for (size_t i = 0; i < kBuckets && i < after.size(); ++i) {
+    const uint64_t n = after[i] - (i < before.size() ? std::min(before[i], after[i]) : 0);
+    if (!n) continue;
+    const uint64_t rep = bucket_low(i) + bucket_width(i) / 2;
+    h.counts_[i] = n;
+    h.count_ += n;
+    h.sum_ += rep * n;
+    h.sumsq_ += static_cast<unsigned __int128>(rep) * rep * n;
+    h.min_ = std::min(h.min_, rep);
+    h.max_ = std::max(h.max_, rep);
+  }
+  return h;
+}
+
 double Histogram::mean() const {
   return count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0.0;
 }

@@ -6,7 +6,10 @@
 // Sector layout (little-endian u64 words):
 //   [0] kMagic  [1] absolute byte offset  [2] seed  [3] checksum of [4..63]
 //   [4..63] splitmix64(offset ^ (seed * kSeedMul) ^ i)
-// Devices use seed 0.
+// Devices use seed 0. A device (emu, the driver) replaces word 4 of a
+// block's first sector with the CLOCK_MONOTONIC time the block became ready
+// and corrects the checksum (stamp_ready): word 4 is covered by the checksum
+// but not compared with the payload, so a stamped block still verifies.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -43,6 +46,27 @@ inline void fill(void* buf, size_t len, uint64_t offset, uint64_t seed) {
   for (size_t done = 0; done < len; done += kSector) fill_sector(p + done, offset + done, seed);
 }
 
+inline constexpr size_t kReadyWord = 4;
+// fold() rotates word i left by 7 for each of the words after it: word 4 ends
+// up rotated 7 * 59 times, so changing it changes the checksum by that rotation.
+inline constexpr unsigned kReadyRot = (7 * (kWords - 1 - kReadyWord)) % 64;
+
+// Stamps the sector at `dst` with a device's ready time, keeping it valid.
+inline void stamp_ready(void* dst, uint64_t t) {
+  uint64_t w[4 + 1];
+  std::memcpy(w, dst, sizeof w);
+  const uint64_t d = w[kReadyWord] ^ t;
+  w[3] ^= (d << kReadyRot) | (d >> ((64 - kReadyRot) % 64));
+  w[kReadyWord] = t;
+  std::memcpy(dst, w, sizeof w);
+}
+
+inline uint64_t ready_stamp(const void* src) {
+  uint64_t t;
+  std::memcpy(&t, static_cast<const unsigned char*>(src) + kReadyWord * 8, sizeof t);
+  return t;
+}
+
 enum class Check { Ok, BadMagic, BadOffset, BadChecksum };
 
 inline Check check_sector(const void* src, uint64_t offset, uint64_t* found_offset) {
@@ -53,7 +77,7 @@ inline Check check_sector(const void* src, uint64_t offset, uint64_t* found_offs
   if (w[1] != offset) return Check::BadOffset;
   uint64_t sum = 0;
   for (size_t i = 4; i < kWords; ++i) {
-    if (w[i] != payload_word(offset, w[2], i)) return Check::BadChecksum;
+    if (i != kReadyWord && w[i] != payload_word(offset, w[2], i)) return Check::BadChecksum;
     sum = fold(sum, w[i]);
   }
   return sum == w[3] ? Check::Ok : Check::BadChecksum;

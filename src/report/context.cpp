@@ -7,6 +7,7 @@
 
 #include "core/build_info.h"
 #include "core/clock.h"
+#include "core/fs.h"
 #include "report/report.h"
 
 namespace iobench {
@@ -49,7 +50,8 @@ json make_context(int argc, char** argv) {
           {"command_line", cmd},
           {"liburing_version", build_info::kLiburingVersion},
           {"compiler", __VERSION__},
-          {"clock_read_ns", clock_read_ns()}};
+          {"clock_read_ns", clock_read_ns()},
+          {"cpu_idle_states", cpu_idle_states()}};
 }
 
 }  // namespace iobench

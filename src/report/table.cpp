@@ -26,7 +26,10 @@ std::string render_table(const Report& rep) {
   if (!notes.empty()) out << "\n" << notes;
   out << "(IOPS and bandwidth: all requests over all measured time; sd%: relative stddev of IOPS across repetitions; "
          "latency: submission to completion;"
-         " CPU/op: user+sys time of the job threads and the model's helper threads per request)\n";
+      << (std::find(t.header.begin(), t.header.end(), "notify p50") != t.header.end()
+              ? " notify: reads on a device, from when the device made the block ready to when the job saw it;"
+              : "")
+      << " CPU/op: user+sys time of the job threads and the model's helper threads per request)\n";
   return out.str();
 }
 

@@ -12,10 +12,12 @@ namespace {
 
 struct Column {
   const char* header;
-  const char* figure;  // nullptr: the IOPS spread in percent
+  const char* figure;     // nullptr: the IOPS spread in percent
+  bool where_measured;    // shown only when some result has it (device targets' notification delay)
 };
-constexpr Column kColumns[] = {{"IOPS", "iops"}, {"sd%", nullptr}, {"bandwidth", "bw"}, {"p50", "p50"},
-                               {"p99", "p99"},   {"p99.9", "p99.9"}, {"CPU/op", "cpu"}, {"errors", "errors"}};
+constexpr Column kColumns[] = {{"IOPS", "iops", false},         {"sd%", nullptr, false}, {"bandwidth", "bw", false},
+                               {"p50", "p50", false},           {"p99", "p99", false},   {"p99.9", "p99.9", false},
+                               {"notify p50", "notify_p50", true}, {"CPU/op", "cpu", false}, {"errors", "errors", false}};
 
 }  // namespace
 
@@ -49,12 +51,20 @@ std::string pct_spread(const Result& r) {
 TextTable text_table(const std::vector<Result>& results) {
   TextTable t;
   t.header = {"workload", "backend", "status"};
-  for (auto& c : kColumns) t.header.push_back(c.header);
+  std::vector<const Column*> columns;
+  for (auto& c : kColumns)
+    if (!c.where_measured || std::any_of(results.begin(), results.end(), [&](auto& r) {
+          return !r.repetitions.empty() && figure(c.figure).present(r.summary);
+        })) {
+      columns.push_back(&c);
+      t.header.push_back(c.header);
+    }
   for (auto& r : results) {
     std::vector<std::string> row = {r.spec.label(), r.backend + (r.variant == "default" ? "" : ":" + r.variant),
                                     std::string(status_name(r.status))};
-    for (auto& c : kColumns) {
-      if (r.repetitions.empty()) row.emplace_back();
+    for (const Column* cp : columns) {
+      const Column& c = *cp;
+      if (r.repetitions.empty() || (c.figure && !figure(c.figure).present(r.summary))) row.emplace_back();
       else if (!c.figure) row.push_back(pct_spread(r));
       else row.push_back(format_value(figure(c.figure), figure(c.figure).value(r.summary)));
     }

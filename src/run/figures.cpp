@@ -34,10 +34,11 @@ std::string Figure::column() const {
 }
 
 const std::vector<HistogramField>& histogram_fields() {
-  static const std::vector<HistogramField> all = {{"lat_ns", &Metrics::lat, true},
-                                                  {"fsync_lat_ns", &Metrics::fsync_lat, false},
-                                                  {"submit_ns", &Metrics::submit_lat, false},
-                                                  {"issue_lateness_ns", &Metrics::issue_lateness, false}};
+  static const std::vector<HistogramField> all = {{"lat_ns", &Metrics::lat, true, true},
+                                                  {"notify_ns", &Metrics::notify, false, true},
+                                                  {"fsync_lat_ns", &Metrics::fsync_lat, false, false},
+                                                  {"submit_ns", &Metrics::submit_lat, false, false},
+                                                  {"issue_lateness_ns", &Metrics::issue_lateness, false, false}};
   return all;
 }
 
@@ -94,10 +95,11 @@ std::vector<Figure> build() {
     stat(stem + "_mean", base + "/mean", Stat::Mean, 0, Better::Neither, false, "");
     stat(stem + "_stddev", base + "/stddev", Stat::Stddev, 0, Better::Neither, false, "");
     for (auto [key, q] : {std::pair{"50", 50.0}, {"90", 90.0}, {"99", 99.0}, {"99.9", 99.9}, {"99.99", 99.99}}) {
-      // Compared, with a spread: the request latency's median and the tail
-      // up to where repetitions still agree.
-      const bool compared = h.always && q <= 99.9 && q != 90.0;
-      const bool spread = h.always && (q == 50.0 || q == 99.0);
+      // Compared, with a spread: the request latency's (and the
+      // notification delay's) median and the tail up to where repetitions
+      // still agree.
+      const bool compared = h.compared && q <= 99.9 && q != 90.0;
+      const bool spread = h.compared && (q == 50.0 || q == 99.0);
       stat(prefix + "p" + key, base + "/percentiles/" + key, Stat::Percentile, q,
            compared ? Better::Lower : Better::Neither, true, spread ? stem + "_p" + key + "_ns" : "");
     }

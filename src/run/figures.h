@@ -52,6 +52,7 @@ struct HistogramField {
   std::string_view key;  // "lat_ns"
   Histogram Metrics::*hist;
   bool always;           // false: reported only where it recorded something (fsync_lat_ns)
+  bool compared;         // its median and tail are figures compare judges
 };
 const std::vector<HistogramField>& histogram_fields();
 

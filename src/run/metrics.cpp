@@ -66,7 +66,7 @@ void summarize(Result& r) {
     s.counters.add_all(m.counters);
   }
   for (auto& f : figures())
-    if (!f.spread_key.empty()) r.spread.emplace_back(&f, spread_over(r.repetitions, f));
+    if (!f.spread_key.empty() && f.present(s)) r.spread.emplace_back(&f, spread_over(r.repetitions, f));
 }
 
 }  // namespace iobench

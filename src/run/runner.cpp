@@ -1,5 +1,6 @@
 #include "run/runner.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -15,6 +16,7 @@
 
 #include "core/clock.h"
 #include "core/errors.h"
+#include "core/fs.h"
 #include "core/offsets.h"
 #include "core/pattern.h"
 #include "core/units.h"
@@ -38,7 +40,7 @@ struct Shared {
 // One per thread, on its own cache lines: the hot path writes only here.
 struct alignas(64) WorkerState {
   std::atomic<uint64_t> live_ops{0};  // read by the progress line
-  Histogram lat, fsync_lat, issue_lateness, submit_lat;
+  Histogram lat, notify, fsync_lat, issue_lateness, submit_lat;
   uint64_t ops = 0, bytes = 0, errors = 0;
   uint64_t spin_ns = 0;  // --rate: time spun waiting for an issue time (iobench's, not the model's CPU)
   Usage usage0, usage;   // this thread's own, at the measure start; over the measure phase
@@ -50,6 +52,7 @@ struct alignas(64) WorkerState {
 
   void reset_stats(uint64_t t) {
     lat.reset();
+    notify.reset();
     fsync_lat.reset();
     issue_lateness.reset();
     submit_lat.reset();
@@ -277,6 +280,12 @@ class Worker {
 
   void complete(const Request& r, uint64_t t) {
     st_.lat.record(t > r.start_ns ? t - r.start_ns : 0);
+    // The device stamped when the block became ready (pattern::stamp_ready):
+    // from then to now is how late this model learned of it.
+    if (notify_ && r.op == Op::Read && r.result >= static_cast<int64_t>(pattern::kSector)) {
+      const uint64_t ready = pattern::ready_stamp(r.buf);
+      st_.notify.record(t > ready ? t - ready : 0);
+    }
     ++st_.ops;
     if (r.result == static_cast<int64_t>(r.len)) {
       if (verify_reads_ && r.op == Op::Read && !verify(r)) return fail();
@@ -350,6 +359,7 @@ class Worker {
   const uint64_t data_seed_ = p_.target.data_seed();
   // null moves no data, so there is nothing to verify.
   const bool verify_reads_ = p_.spec.verify && !(p_.backend.info->caps & kCapNoIo);
+  const bool notify_ = p_.target.stamps_ready() && !(p_.backend.info->caps & kCapNoIo);
   const bool seekable_ = p_.target.seekable();
 };
 
@@ -452,6 +462,7 @@ Metrics collect(const std::vector<WorkerState>& states, const Snapshot& u0, cons
     m.bytes += st.bytes;
     m.errors += st.errors;
     m.lat.merge(st.lat);
+    m.notify.merge(st.notify);
     m.fsync_lat.merge(st.fsync_lat);
     m.issue_lateness.merge(st.issue_lateness);
     m.submit_lat.merge(st.submit_lat);
@@ -544,6 +555,17 @@ void rate_notes(const WorkloadSpec& spec, Result& r) {
                     "charged to latency); its spinning before each issue is left out of cpu");
 }
 
+// --cpu-idle shallow: a PM QoS request for no wake-up latency, in force while
+// the descriptor is open; the kernel drops it when iobench exits.
+Fd hold_shallow_idle() {
+  Fd fd(::open("/dev/cpu_dma_latency", O_WRONLY | O_CLOEXEC));
+  const int32_t zero = 0;
+  if (!fd || ::write(fd.get(), &zero, sizeof zero) != sizeof zero)
+    throw RuntimeError("--cpu-idle shallow: cannot hold /dev/cpu_dma_latency at 0: " + errno_text(errno) +
+                       " (it needs root; --cpu-idle as-is leaves the CPUs' idle states alone)");
+  return fd;
+}
+
 }  // namespace
 
 Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target& target, StopSignal& stop,
@@ -563,8 +585,26 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
     result.reason = fit.reason;
     return result;
   }
+  if (spec.cpu_idle == WorkloadSpec::CpuIdle::AsIs && target.stamps_ready()) {
+    const auto states = cpu_idle_states();
+    if (std::any_of(states.begin(), states.end(), [](auto& s) { return s != "POLL"; })) {
+      std::string names;
+      for (auto& s : states) names += (names.empty() ? "" : ", ") + s;
+      result.notes.push_back("idle CPUs may halt here (cpuidle states: " + names +
+                             "): waking a thread on a halted CPU is part of every notification delay (tens of us "
+                             "on a VM); --cpu-idle shallow keeps them polling");
+    }
+  }
+  Fd idle;
+  try {
+    if (spec.cpu_idle == WorkloadSpec::CpuIdle::Shallow) idle = hold_shallow_idle();
+  } catch (const RuntimeError& e) {
+    result.status = Status::Error;
+    result.reason = e.what();
+    return result;
+  }
   // The target's running totals, so this result reports its own share.
-  const nlohmann::json counters_before = target.counters();
+  const TargetTotals before = target.totals();
   for (unsigned rep = 0; rep < spec.repeat; ++rep) {
     if (stop.poll()) {
       result.status = Status::Interrupted;
@@ -577,9 +617,7 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
     if (m.ops || result.status == Status::Ok || result.status == Status::Interrupted) result.repetitions.push_back(std::move(m));
     if (result.status != Status::Ok) break;
   }
-  const nlohmann::json counters_after = target.counters();
-  for (auto& [k, after] : counters_after.items())
-    result.target[k] = after.get<uint64_t>() - counters_before.value(k, uint64_t{0});
+  target.report(before, target.totals(), result.target, result.notes);
   if (spec.writes() && !spec.verify && !(backend.info->caps & kCapNoIo)) target.wrote_unstamped();
   summarize(result);
   if (spec.rate_iops && !result.repetitions.empty()) rate_notes(spec, result);

@@ -13,6 +13,7 @@ enum class OptionType {
   Count,     // an integer
   Duration,  // "200us", "5ms"; stored in ns
   Size,      // "4k", "100M"; stored in bytes
+  Choice,    // one of the names in `choices` ("request|stream"); stored as its index
 };
 
 struct OptionDecl {
@@ -24,6 +25,18 @@ struct OptionDecl {
   std::string_view help;
   std::string_view json_key;  // key in a result's workload object
   bool zero_means_none = false;  // 0 is accepted besides [min, max] ("no limit")
+  std::string_view choices = {};  // Choice: the names, '|'-separated, in index order
+
+  // Choice: the name of value i ("" when out of range).
+  std::string_view choice(uint64_t i) const {
+    std::string_view rest = choices;
+    for (;; --i) {
+      const size_t bar = rest.find('|');
+      if (i == 0) return rest.substr(0, bar);
+      if (bar == std::string_view::npos) return {};
+      rest.remove_prefix(bar + 1);
+    }
+  }
 
   std::string flag() const {
     std::string f = "--" + std::string(field);

@@ -266,6 +266,13 @@ const std::vector<CoreField>& core_fields() {
        [](WorkloadSpec& s, const json& v, const std::string& w) { s.allow_overwrite = as_bool(v, w); }, true},
       {"cpus", "--cpus", "CPUs the job threads run on, e.g. 0 or 0-1,3 (threads they start, like glibc's aio helpers, too)",
        [](WorkloadSpec& s, const json& v, const std::string& w) { s.cpus = as_cpus(v, w); }},
+      {"cpu_idle", "--cpu-idle",
+       "as-is, or shallow: idle CPUs poll instead of halting while a point runs (holds /dev/cpu_dma_latency at 0; "
+       "root): a wake-up then costs no exit from a halt state, which on a VM is tens of us",
+       [](WorkloadSpec& s, const json& v, const std::string& w) {
+         s.cpu_idle = as_enum<WorkloadSpec::CpuIdle>(v, w, {{"as-is", WorkloadSpec::CpuIdle::AsIs},
+                                                            {"shallow", WorkloadSpec::CpuIdle::Shallow}});
+       }},
   };
   return table;
 }
@@ -286,6 +293,14 @@ uint64_t as_option(const OptionDecl& d, const json& v, const std::string& where)
       value = is_count(v) && v.get<uint64_t>() == 0 ? 0 : as_size(v, where, 1);
       accepted = std::string(kSizeHelp) + ", from " + format_size(d.min) + " to " + format_size(d.max);
       break;
+    case OptionType::Choice: {
+      accepted = "one of: ";
+      for (uint64_t i = 0; !d.choice(i).empty(); ++i) {
+        accepted += (i ? ", " : "") + std::string(d.choice(i));
+        if (v.is_string() && v.get<std::string>() == d.choice(i)) return i;
+      }
+      bad(where, accepted, v);
+    }
   }
   if ((value == 0 && d.zero_means_none) || (value >= d.min && value <= d.max)) return value;
   bad(where, accepted + (d.zero_means_none ? " (or 0: none)" : ""), v);
@@ -425,7 +440,9 @@ json to_json(const WorkloadSpec& s) {
   j["verify"] = s.verify;
   j["on_error"] = s.on_error == OnError::Stop ? "stop" : "continue";
   if (!s.cpus.empty()) j["cpus"] = s.cpus;
-  for (auto& [decl, v] : s.options) j[std::string(decl->json_key)] = v;
+  j["cpu_idle"] = s.cpu_idle == WorkloadSpec::CpuIdle::Shallow ? "shallow" : "as-is";
+  for (auto& [decl, v] : s.options)
+    j[std::string(decl->json_key)] = decl->type == OptionType::Choice ? json(decl->choice(v)) : json(v);
   return j;
 }
 

@@ -52,6 +52,9 @@ struct WorkloadSpec {
   uint64_t seed = 1;
   std::vector<std::string> backends = {"all"};
   std::vector<unsigned> cpus;      // job threads (and the threads they start) run only here; empty = anywhere
+  // shallow: idle CPUs poll instead of halting while a point runs (PM QoS,
+  // /dev/cpu_dma_latency 0), so waking a thread costs no exit from a halt.
+  enum class CpuIdle { AsIs, Shallow } cpu_idle = CpuIdle::AsIs;
   TargetSpec target;
   bool verify = false;
   OnError on_error = OnError::Continue;

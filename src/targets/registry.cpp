@@ -1,7 +1,21 @@
 #include "core/errors.h"
+#include "core/histogram.h"
+#include "core/units.h"
 #include "targets/target.h"
 
 namespace iobench {
+
+void Target::report(const TargetTotals& before, const TargetTotals& after, nlohmann::json& into,
+                    std::vector<std::string>& notes) const {
+  (void)notes;
+  for (auto& [k, v] : after.counters.items()) into[k] = v.get<uint64_t>() - before.counters.value(k, uint64_t{0});
+  if (!after.lateness.empty()) {
+    const Histogram late = Histogram::between(before.lateness, after.lateness);
+    into["lateness_ns"] = {{"p50", late.percentile(50)}, {"p99", late.percentile(99)}, {"max", late.max()}};
+  }
+  const Usage own = after.usage - before.usage;
+  if (own.user_ns + own.sys_ns) into["cpu_ns"] = own.user_ns + own.sys_ns;
+}
 
 TargetInfo file_target();
 TargetInfo emu_target();

@@ -10,9 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/clock.h"
 #include "core/fd.h"
 #include "core/usage.h"
 #include "spec/workload.h"
+#include "targets/doorbell.h"
 
 namespace iobench {
 
@@ -21,7 +23,19 @@ namespace iobench {
 struct Channel {
   Fd rd;
   Fd wr;  // invalid: writes use rd too
+  // A request-anchored device: rung with every request's issue time.
+  Doorbell* bell = nullptr;
+  Doorbell::Box* box = nullptr;
   int fd(bool write) const { return write && wr ? wr.get() : rd.get(); }
+};
+
+// What a target has done so far; a result reports the difference between
+// the totals at its start and at its end (Target::report).
+struct TargetTotals {
+  nlohmann::json counters = nlohmann::json::object();  // running counts (requests served, ...)
+  std::vector<uint64_t> lateness;  // Histogram buckets of the device's lateness; empty: not measured
+  Usage usage;                     // its own threads' (Target::own_usage)
+  uint64_t at_ns = 0;              // when these were taken
 };
 
 // How kernel AIO (io_submit) behaves on a target's descriptors.
@@ -59,9 +73,19 @@ class Target {
   virtual bool direct() const = 0;
   // What this target is, for a result's "target" object.
   virtual nlohmann::json describe() const = 0;
-  // Running totals the target keeps (requests served, errors injected); a
-  // result reports the difference over its own run.
+  // Running counts the target keeps (requests served, errors injected).
   virtual nlohmann::json counters() const { return nlohmann::json::object(); }
+  // Everything it has done so far: the counters, how late its device was,
+  // its own threads' usage.
+  virtual TargetTotals totals() const { return {counters(), {}, own_usage(), now_ns()}; }
+  // What happened between two totals, into a result's "target" object (the
+  // counters' differences, and lateness_ns where measured), with the notes a
+  // reader must see (the device was the bottleneck).
+  virtual void report(const TargetTotals& before, const TargetTotals& after, nlohmann::json& into,
+                      std::vector<std::string>& notes) const;
+  // Blocks carry the time the device made them ready (pattern::stamp_ready):
+  // the runner measures each read's notification delay from it.
+  virtual bool stamps_ready() const { return false; }
   // Seed the readable data was stamped with (the pattern of core/pattern.h).
   virtual uint64_t data_seed() const = 0;
   // A write workload without --verify left unstamped data behind.

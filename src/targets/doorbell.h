@@ -1,0 +1,72 @@
+#pragma once
+// How a job tells a request-anchored device (emu in request mode) that it
+// issued a request on a channel, and when: the device serves it from that
+// moment, whichever model issued it. Every model rings the same way (see
+// ChannelSet::ring), so the doorbell's cost is the same for all of them.
+//
+// Jobs push a channel's box onto a lock-free stack; the device takes the
+// whole stack at once. A ring makes a system call (an eventfd write) only
+// when the device sleeps past the new request's deadline: while requests are
+// in flight it is up in time anyway, so the common case is two atomics.
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+
+namespace iobench {
+
+class Doorbell {
+ public:
+  // One per channel: a channel has at most one request in flight, so a box is
+  // on the stack at most once.
+  struct Box {
+    std::atomic<uint64_t> word{0};  // issue time << 1 | write
+    Box* next = nullptr;
+    uint64_t chan = 0;  // the device's name for the channel
+  };
+
+  Doorbell(int wake_fd, uint64_t service_ns) : wake_fd_(wake_fd), service_ns_(service_ns) {}
+
+  // Job side: no lock, no allocation.
+  void ring(Box& b, bool write, uint64_t issued_ns) {
+    b.word.store(issued_ns << 1 | (write ? 1 : 0), std::memory_order_relaxed);
+    Box* head = head_.load(std::memory_order_relaxed);
+    do b.next = head;
+    while (!head_.compare_exchange_weak(head, &b, std::memory_order_seq_cst, std::memory_order_relaxed));
+    // Pairs with sleeping(): either the device sees this box before it
+    // sleeps, or this sees the deadline it sleeps towards; a later one than
+    // this request's is too late. Of the rings that see it asleep (a batch
+    // rung at once) only the one that marks it awake writes the eventfd.
+    uint64_t asleep = asleep_for_.load(std::memory_order_seq_cst);
+    while (asleep > issued_ns + service_ns_)
+      if (asleep_for_.compare_exchange_weak(asleep, 0, std::memory_order_seq_cst)) {
+        wakes_.fetch_add(1, std::memory_order_relaxed);
+        const uint64_t one = 1;
+        (void)::write(wake_fd_, &one, sizeof one);
+        break;
+      }
+  }
+
+  // Device side (one thread).
+  Box* take() { return head_.exchange(nullptr, std::memory_order_acquire); }
+  // About to sleep towards `deadline` (UINT64_MAX: none, until woken):
+  // false when a box arrived meanwhile and it must not sleep.
+  bool sleeping(uint64_t deadline) {
+    asleep_for_.store(deadline, std::memory_order_seq_cst);
+    if (head_.load(std::memory_order_seq_cst) == nullptr) return true;
+    awake();
+    return false;
+  }
+  void awake() { asleep_for_.store(0, std::memory_order_seq_cst); }
+  uint64_t wakes() const { return wakes_.load(std::memory_order_relaxed); }
+
+ private:
+  const int wake_fd_;
+  const uint64_t service_ns_;
+  alignas(64) std::atomic<Box*> head_{nullptr};
+  alignas(64) std::atomic<uint64_t> asleep_for_{0};
+  std::atomic<uint64_t> wakes_{0};
+};
+
+}  // namespace iobench
