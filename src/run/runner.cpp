@@ -585,7 +585,7 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
     result.reason = fit.reason;
     return result;
   }
-  if (spec.cpu_idle == WorkloadSpec::CpuIdle::AsIs && target.stamps_ready()) {
+  if (spec.cpu_idle == WorkloadSpec::CpuIdle::AsIs && target.stamps_ready() && !(backend.info->caps & kCapNoIo)) {
     const auto states = cpu_idle_states();
     if (std::any_of(states.begin(), states.end(), [](auto& s) { return s != "POLL"; })) {
       std::string names;
