@@ -19,6 +19,9 @@
  * Reads return the pattern of iobench's src/core/pattern.h with seed 0 (a
  * function of the absolute offset), so iobench --verify works; written
  * sectors that carry the pattern's magic are checked and mismatches counted.
+ * A read's first sector carries the time its block became ready (word 4,
+ * checksum corrected): when the channel was ready, or when the read asked
+ * if it already was; on the asynchronous path, when the timer is due.
  * service = latency_ns + len * 1e9 / bandwidth, latency capped at 10 s.
  */
 #include <linux/atomic.h>
@@ -87,6 +90,10 @@ MODULE_PARM_DESC(bandwidth, "bytes per second, 0 = infinite (adds len/bandwidth)
 module_param_cb(qdepth, &qdepth_ops, &qdepth, 0644);
 MODULE_PARM_DESC(qdepth, "async requests in service at once, 1..4096 (EBUSY while open)");
 module_param(fail_every, ulong, 0644);
+/* Read blocks carry their ready time (iob_stamp_ready): iobench measures notification delays from it. */
+static unsigned int ready_stamps = 1;
+module_param(ready_stamps, uint, 0444);
+MODULE_PARM_DESC(ready_stamps, "1: the first sector of every read carries the CLOCK_MONOTONIC time it became ready");
 MODULE_PARM_DESC(fail_every, "every Nth request fails with EIO, 0 = never");
 
 /* ---- statistics ------------------------------------------------------------ */
@@ -146,8 +153,22 @@ static void fill_sector(u64 *w, u64 offset)
 	w[3] = sum;
 }
 
-/* Copies the pattern for [pos, pos + len) into the iterator. */
-static ssize_t copy_pattern(struct iov_iter *to, loff_t pos, size_t len)
+/*
+ * Word 4 of a read's first sector becomes the time the block was ready
+ * (CLOCK_MONOTONIC, like iobench's clock); the checksum follows: fold()
+ * rotates word 4 left by 7 for each of the 59 words after it (pattern.h).
+ */
+static void stamp_ready(u64 *w, u64 ready_ns)
+{
+	u64 d = w[4] ^ ready_ns;
+
+	w[3] ^= (d << 29) | (d >> 35);
+	w[4] = ready_ns;
+}
+
+/* Copies the pattern for [pos, pos + len) into the iterator, the first
+ * sector stamped with `ready_ns` when the read starts on a sector. */
+static ssize_t copy_pattern(struct iov_iter *to, loff_t pos, size_t len, u64 ready_ns)
 {
 	u64 w[IOB_WORDS];
 	size_t done = 0;
@@ -159,6 +180,8 @@ static ssize_t copy_pattern(struct iov_iter *to, loff_t pos, size_t len)
 		size_t n = min_t(size_t, IOB_SECTOR - skip, len - done);
 
 		fill_sector(w, sector);
+		if (done == 0 && skip == 0)
+			stamp_ready(w, ready_ns);
 		if (copy_to_iter((char *)w + skip, n, to) != n)
 			return done ? done : -EFAULT;
 		done += n;
@@ -235,13 +258,16 @@ static void iob_timer_setup(struct hrtimer *t, enum hrtimer_restart (*fn)(struct
  * sleep), then moves `*at` one service time ahead and arms `timer` to announce
  * the next readiness. Called with nothing held.
  */
-static int take_channel(struct iob_chan *c, ktime_t *at, struct hrtimer *timer, bool nowait, size_t len)
+static int take_channel(struct iob_chan *c, ktime_t *at, struct hrtimer *timer, bool nowait, size_t len,
+			u64 *ready_ns)
 {
-	ktime_t now;
+	ktime_t now, asked = ktime_get();
 
 	for (;;) {
 		spin_lock_irq(&c->lock);
 		now = ktime_get();
+		/* Ready when it became ready, or when asked if it already was. */
+		*ready_ns = ktime_to_ns(ktime_compare(*at, asked) > 0 ? *at : asked);
 		if (ktime_compare(now, *at) >= 0)
 			break;
 		spin_unlock_irq(&c->lock);
@@ -318,6 +344,7 @@ static ssize_t submit_async(struct kiocb *iocb, struct iov_iter *it, bool write)
 {
 	size_t len = iov_iter_count(it);
 	struct iob_req *r;
+	ktime_t expires;
 	ssize_t res;
 
 	r = get_slot();
@@ -327,18 +354,20 @@ static ssize_t submit_async(struct kiocb *iocb, struct iov_iter *it, bool write)
 		if (wait_event_interruptible(slots_wq, (r = get_slot()) != NULL))
 			return -ERESTARTSYS;
 	}
-	/* The data moves now; only the completion waits for the service time. */
+	/* The data moves now; only the completion waits for the service time,
+	 * and the block says it is ready when the timer is due to complete it. */
+	expires = ktime_add_ns(ktime_get(), service_ns(len));
 	if (inject_failure())
 		res = -EIO;
 	else
-		res = write ? check_written(it, iocb->ki_pos, len) : copy_pattern(it, iocb->ki_pos, len);
+		res = write ? check_written(it, iocb->ki_pos, len) : copy_pattern(it, iocb->ki_pos, len, ktime_to_ns(expires));
 	if (res > 0) {
 		atomic64_add(res, &st_bytes);
 		iocb->ki_pos += res;
 	}
 	r->iocb = iocb;
 	r->res = res;
-	hrtimer_start(&r->timer, ns_to_ktime(service_ns(len)), HRTIMER_MODE_REL_SOFT);
+	hrtimer_start(&r->timer, expires, HRTIMER_MODE_ABS_SOFT);
 	return -EIOCBQUEUED;
 }
 
@@ -349,16 +378,17 @@ static ssize_t do_sync(struct kiocb *iocb, struct iov_iter *it, bool write)
 	struct iob_chan *c = iocb->ki_filp->private_data;
 	bool nowait = (iocb->ki_flags & IOCB_NOWAIT) || (iocb->ki_filp->f_flags & O_NONBLOCK);
 	size_t len = iov_iter_count(it);
+	u64 ready_ns;
 	ssize_t res;
 	int ret;
 
-	ret = write ? take_channel(c, &c->write_free, &c->write_timer, nowait, len)
-		    : take_channel(c, &c->read_ready, &c->read_timer, nowait, len);
+	ret = write ? take_channel(c, &c->write_free, &c->write_timer, nowait, len, &ready_ns)
+		    : take_channel(c, &c->read_ready, &c->read_timer, nowait, len, &ready_ns);
 	if (ret)
 		return ret;
 	if (inject_failure())
 		return -EIO;
-	res = write ? check_written(it, iocb->ki_pos, len) : copy_pattern(it, iocb->ki_pos, len);
+	res = write ? check_written(it, iocb->ki_pos, len) : copy_pattern(it, iocb->ki_pos, len, ready_ns);
 	if (res > 0) {
 		atomic64_add(res, &st_bytes);
 		iocb->ki_pos += res;
@@ -536,9 +566,9 @@ static int __init iob_init(void)
 		return -ENOMEM;
 	for (i = 0; i < IOB_MAX_QDEPTH; i++) {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
-		hrtimer_setup(&iob_slots[i].timer, async_done_fn, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+		hrtimer_setup(&iob_slots[i].timer, async_done_fn, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
 #else
-		hrtimer_init(&iob_slots[i].timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+		hrtimer_init(&iob_slots[i].timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
 		iob_slots[i].timer.function = async_done_fn;
 #endif
 	}

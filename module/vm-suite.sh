@@ -38,6 +38,16 @@ step many.json iob run --target driver --backend poll:epoll --qd 400 --jobs 2 --
 emit many.json
 echo "@@IOBENCH-INFO open_channels_after=$(stat_ open_channels)@@"
 
+# A block device of known latency: the kernel's null_blk completing every
+# request from a timer (irqmode=2) after NB ns, with poll queues for iopoll.
+NB=100000
+insmod /configfs.ko 2>/dev/null  # absent or built in: null_blk says so below
+step nullb-load insmod /null_blk.ko irqmode=2 completion_nsec=$NB poll_queues=2 submit_queues=2 gb=1
+echo "@@IOBENCH-INFO nullb_ns=$NB@@"
+step nullb.json iob run --target file:/dev/nullb0 --direct --backend 'sync,posixaio,libaio,io_uring:*' \
+     --rw randread --size 256M --qd 4 --runtime 300ms --ramp 50ms -q -o /tmp/nullb.json
+emit nullb.json
+
 # iobench sets the module's parameters itself (--dev-*), and records them.
 step dev.json iob run --target driver --dev-latency 300us --dev-qdepth 16 --backend sync,io_uring --rw read \
      --qd 4 --runtime 300ms -q -o /tmp/dev.json

@@ -88,6 +88,10 @@ class DriverTarget final : public Target {
             {"max_inflight", read_u64(s + "max_inflight")}};
   }
 
+  // A module older than the ready stamps has no such parameter: its word 4
+  // is payload, not a time.
+  bool stamps_ready() const override { return read_u64(std::string(kParams) + "ready_stamps") == 1; }
+
   nlohmann::json counters() const override {
     std::string s = kStats;
     return {{"requests", read_u64(s + "requests")},
