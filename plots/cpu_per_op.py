@@ -8,7 +8,7 @@ def draw(docs, plt):
     if not rs:
         return None
     fig, ax = plt.subplots(figsize=(max(7, 0.45 * len(rs)), 4.8))
-    labels = [f"{ir.name(r)}\n{r['workload']['name']}" for _, r in rs]
+    labels = [f"{ir.words(r)}\n{ir.workload_words(r)}" for _, r in rs]
     per_op = [max(1, ir.figure(r["summary"], "ops")) for _, r in rs]
     user = [ir.figure(r["summary"], "cpu_user") / n / 1e3 for (_, r), n in zip(rs, per_op)]
     sys_ = [ir.figure(r["summary"], "cpu_sys") / n / 1e3 for (_, r), n in zip(rs, per_op)]

@@ -116,11 +116,58 @@ def name(r):
     return r["backend"] if r["variant"] == "default" else f"{r['backend']}:{r['variant']}"
 
 
-def machine_label(docs):
+# One colour per model and one marker per variant, the same in every chart
+# (Okabe-Ito's colour-blind-safe palette; null, the harness, in grey).
+COLOURS = {"sync": "#000000", "poll": "#E69F00", "sigio": "#CC79A7", "posixaio": "#009E73", "libaio": "#D55E00",
+           "io_uring": "#0072B2", "null": "#999999"}
+VARIANTS = {"poll": ["poll", "epoll", "epoll-et", "select"], "sigio": ["waitinfo", "handler"],
+            "posixaio": ["suspend", "poll", "signal", "thread", "listio"], "libaio": ["getevents", "eventfd"],
+            "io_uring": ["default", "batch", "sqpoll", "fixed", "iopoll"]}
+MARKERS = ["o", "s", "^", "D", "v", "P"]
+LINESTYLES = ["-", "--", ":", "-.", (0, (5, 1)), (0, (1, 1))]
+WORDS = {"sync": "blocking (sync)", "poll": "readiness (poll)", "sigio": "signal-driven (SIGIO)",
+         "posixaio": "glibc POSIX aio", "libaio": "kernel AIO (libaio)", "io_uring": "io_uring",
+         "null": "no I/O (harness floor)"}
+
+
+def style(r):
+    """matplotlib keyword arguments that draw result r's model as it is drawn everywhere."""
+    variants = VARIANTS.get(r["backend"], [])
+    i = variants.index(r["variant"]) if r["variant"] in variants else 0
+    return {"color": COLOURS.get(r["backend"], "#777777"), "marker": MARKERS[i % len(MARKERS)],
+            "linestyle": LINESTYLES[i % len(LINESTYLES)]}
+
+
+def words(r):
+    """The model in words: "io_uring, batch"."""
+    base = WORDS.get(r["backend"], r["backend"])
+    return base if r["variant"] == "default" else f"{base}, {r['variant']}"
+
+
+def workload_words(r):
+    """The workload in words: "random reads, 4 KiB, qd 1, emu 100 µs" (buffered/O_DIRECT on files)."""
+    w, t = r["workload"], r["target"]
+    rw = {"read": "sequential reads", "write": "sequential writes", "randread": "random reads",
+          "randwrite": "random writes"}.get(w["rw"], f"random {w['rwmix_read']}/{100 - w['rwmix_read']} reads/writes")
+    bs = w["bs_bytes"]
+    size = f"{bs // 1048576} MiB" if bs % 1048576 == 0 else f"{bs // 1024} KiB" if bs % 1024 == 0 else f"{bs} B"
+    jobs = f" x {w['jobs']} jobs" if w["jobs"] > 1 else ""
+    if t["kind"] == "file":
+        where = "block device" if t.get("block_device") else "file"
+        where += ", O_DIRECT" if w["direct"] else ", buffered"
+    elif t["kind"] == "emu":
+        where = f"emu {t['service_ns'] / 1e3:g} µs"
+    else:
+        where = f"driver {t.get('latency_ns', 0) / 1e3:g} µs"
+    return f"{rw}, {size}, qd {w['qd']}{jobs}, {where}"
+
+
+def machine_label(docs, anonymize=False):
     seen = []
     for _, d in docs:
         c = d["context"]
-        text = (f"{c.get('hostname', '?')}: {c.get('cpu_model', '?')}, {c.get('nproc', '?')} CPUs, "
+        host = "" if anonymize else f"{c.get('hostname', '?')}: "
+        text = (f"{host}{c.get('cpu_model', '?')}, {c.get('nproc', '?')} CPUs, "
                 f"kernel {c.get('kernel', '?').split()[0]}, iobench {c.get('iobench_version', '?')} "
                 f"({c.get('git_sha', '?')})")
         if text not in seen:
@@ -128,21 +175,43 @@ def machine_label(docs):
     return "\n".join(seen)
 
 
+def only_backends(docs, wanted):
+    """Keeps the results of the backends named (NAME or NAME:VARIANT); BadInput when none is left."""
+    if not wanted:
+        return docs
+    keep = lambda r: r["backend"] in wanted or name(r) in wanted or f"{r['backend']}:{r['variant']}" in wanted
+    out = [(p, dict(d, results=[r for r in d["results"] if keep(r)])) for p, d in docs]
+    if not any(d["results"] for _, d in out):
+        raise BadInput(f"--backends {','.join(sorted(wanted))}: no result of these backends")
+    return out
+
+
+def render(docs, draw, plt, title=None, anonymize=False):
+    """The figure `draw` makes of docs, with the footer (and the title, when given)."""
+    fig = draw(docs, plt)
+    if fig is None:
+        raise BadInput("nothing to plot: no successful results with the data this chart needs")
+    if title:
+        fig.suptitle(title)
+    fig.text(0.01, 0.005, machine_label(docs, anonymize), fontsize=7, color="#555555", va="bottom")
+    return fig
+
+
 def main(description, draw):
-    """Common CLI: FILES... -o OUT. `draw(docs, ax_factory)` makes the figure."""
+    """Common CLI: FILES... -o OUT. `draw(docs, plt)` makes the figure."""
     ap = argparse.ArgumentParser(description=description)
     ap.add_argument("files", nargs="+", help="iobench result JSON files")
     ap.add_argument("-o", "--output", required=True, help="image to write (.png, or .svg)")
+    ap.add_argument("--backends", default="", help="only these, comma-separated: NAME or NAME:VARIANT")
+    ap.add_argument("--title", help="the chart's title (above the panels' own)")
+    ap.add_argument("--anonymize", action="store_true", help="leave the hostname out of the footer")
     a = ap.parse_args()
     try:
-        docs = load(a.files)
+        docs = only_backends(load(a.files), {b for b in a.backends.split(",") if b})
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        fig = draw(docs, plt)
-        if fig is None:
-            raise BadInput("nothing to plot: no successful results with the data this chart needs")
-        fig.text(0.01, 0.005, machine_label(docs), fontsize=7, color="#555555", va="bottom")
+        fig = render(docs, draw, plt, a.title, a.anonymize)
         fig.tight_layout(rect=(0, 0.06, 1, 1))
         fig.savefig(a.output, dpi=110, format="svg" if a.output.endswith(".svg") else "png")
     except BadInput as e:

@@ -17,7 +17,9 @@ def draw(docs, plt):
             acc += n
             xs.append(max(v, 1) / 1e3)
             ys.append(acc / total)
-        ax.step(xs, ys, where="post", label=f"{ir.name(r)} ({r['workload']['name']})")
+        st = ir.style(r)
+        ax.step(xs, ys, where="post", label=f"{ir.words(r)} — {ir.workload_words(r)}", color=st["color"],
+                linestyle=st["linestyle"])
     ax.set_xscale("log")
     ax.set_xlabel("latency (µs)")
     ax.set_ylabel("fraction of requests ≤ latency")

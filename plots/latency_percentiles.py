@@ -11,8 +11,8 @@ def draw(docs, plt):
         return None
     fig, ax = plt.subplots(figsize=(8, 4.8))
     for _, r in rs:
-        ax.plot(PCTS, [max(ir.figure(r["summary"], "p" + k), 1) / 1e3 for k in PCTS], marker="o",
-                label=f"{ir.name(r)} ({r['workload']['name']})")
+        ax.plot(PCTS, [max(ir.figure(r["summary"], "p" + k), 1) / 1e3 for k in PCTS],
+                label=f"{ir.words(r)} — {ir.workload_words(r)}", **ir.style(r))
     ax.set_yscale("log")
     ax.set_xlabel("percentile")
     ax.set_ylabel("latency (µs, submission to completion)")

@@ -159,9 +159,9 @@ def main():
                 # by the time it took to resubmit (7-43 us at qd16 under TCG),
                 # so p50 >= latency is no invariant for them (it held on the
                 # batch-shared stamps). What holds: no channel moves more than
-                # one block per service time. Request-anchored service, which
-                # makes the latency bound hold for every model, is the device
-                # model's next step (the Truth issue).
+                # one block per service time. (emu's request mode anchors
+                # service at the request; the driver's channels stream, and
+                # null_blk below is the block device anchored per request.)
                 channels = r["workload"]["qd"] * r["workload"]["jobs"]
                 ceiling = channels * 1e9 / want
                 iops = ir.figure(s, "iops")

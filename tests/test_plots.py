@@ -92,5 +92,82 @@ class PlotTest(unittest.TestCase):
         self.assertIn("--histogram", p.stderr)
 
 
+class StyleTest(unittest.TestCase):
+    """What a chart for a blog post needs: a model looks the same in every
+    chart, series are named in words, null is a ceiling and not a bar, and
+    the title, the backends shown and the footer's hostname are the user's."""
+
+    @classmethod
+    def setUpClass(cls):
+        sys.path.insert(0, PLOTS)
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import iobench_results as ir
+        cls.plt, cls.ir = plt, ir
+        cls.docs = ir.load(FIXTURES)
+
+    def chart(self, name, docs=None, **kw):
+        mod = __import__(name)
+        fig = self.ir.render(docs or self.docs, mod.draw, self.plt, **kw)
+        self.addCleanup(self.plt.close, fig)
+        return fig
+
+    def legend(self, fig):
+        import matplotlib.colors as mc
+        out = {}
+        for ax in fig.axes:
+            leg = ax.get_legend()
+            if not leg:
+                continue
+            for handle, text in zip(getattr(leg, "legend_handles", None) or leg.legendHandles, leg.get_texts()):
+                colour = handle.get_color() if hasattr(handle, "get_color") else handle.get_facecolor()
+                out[text.get_text()] = mc.to_hex(colour[0] if isinstance(colour, list) else colour)
+        return out
+
+    def test_a_model_has_one_colour_in_every_chart(self):
+        for chart in ("iops_by_backend", "qd_scaling", "latency_percentiles"):
+            with self.subTest(chart=chart):
+                legend = self.legend(self.chart(chart))
+                self.assertTrue(legend)
+                for label, colour in legend.items():
+                    if label.startswith("no I/O"):
+                        continue
+                    model = next(b for b, w in self.ir.WORDS.items() if label.startswith(w))
+                    self.assertEqual(colour, self.ir.COLOURS[model].lower(), label)
+
+    def test_variants_of_a_model_differ_by_marker_not_colour(self):
+        r = {"backend": "poll", "variant": "epoll"}
+        s = self.ir.style(r), self.ir.style(dict(r, variant="poll"))
+        self.assertEqual(s[0]["color"], s[1]["color"])
+        self.assertNotEqual(s[0]["marker"], s[1]["marker"])
+
+    def test_series_are_named_in_words(self):
+        labels = " ".join(self.legend(self.chart("latency_percentiles")))
+        self.assertIn("random reads, 4 KiB, qd 1, file", labels)
+        self.assertNotIn("(randread 4k x1", labels)
+
+    def test_null_is_a_ceiling_not_a_bar(self):
+        fig = self.chart("iops_by_backend")
+        ax = fig.axes[0]
+        null_iops = [self.ir.figure(r["summary"], "iops") for _, r in self.ir.ok_results(self.docs)
+                     if r["backend"] == "null"]
+        self.assertTrue(null_iops, "the fixtures have a null result")
+        self.assertFalse([p for p in ax.patches if abs(p.get_height() - null_iops[0]) < 1], "null drawn as a bar")
+        self.assertIn("no I/O: the harness's ceiling", self.legend(fig))
+
+    def test_title_backends_and_anonymized_footer(self):
+        docs = self.ir.only_backends(self.docs, {"sync", "io_uring"})
+        fig = self.chart("iops_by_backend", docs, title="Reads on a VM", anonymize=True)
+        self.assertEqual(fig._suptitle.get_text(), "Reads on a VM")
+        footer = " ".join(t.get_text() for t in fig.texts)
+        host = self.docs[0][1]["context"]["hostname"]
+        self.assertNotIn(host, footer)
+        self.assertIn("iobench", footer)
+        self.assertEqual(set(self.legend(fig)), {"blocking (sync)", "io_uring"})
+        with self.assertRaises(self.ir.BadInput):
+            self.ir.only_backends(self.docs, {"nosuch"})
+
+
 if __name__ == "__main__":
     unittest.main()
