@@ -13,9 +13,15 @@ PLOTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPECTED = ["syscall_getppid", "pread_4k", "preadv2_nowait_4k", "poll_ready", "epoll_wait_ready", "select_ready",
             "sigio_roundtrip_sigwaitinfo", "sigio_roundtrip_handler", "aio_read_suspend_4k",
             "aio_read_sigev_signal_4k", "aio_read_sigev_thread_4k", "lio_listio_32x4k",
-            "libaio_submit_getevents_1x4k", "libaio_submit_getevents_32x4k", "io_uring_nop_1", "io_uring_nop_32",
+            "libaio_submit_getevents_1x4k", "libaio_submit_getevents_32x4k", "libaio_tmpfs_1x4k", "libaio_tmpfs_32x4k",
+            "io_uring_nop_1", "io_uring_nop_32",
             "io_uring_read_1x4k", "io_uring_read_32x4k", "io_uring_read_fixed_1x4k", "io_uring_read_fixed_32x4k",
             "io_uring_sqpoll_read_1x4k"]
+
+
+LABELS = {"no I/O", "no I/O (a ready eventfd)", "page cache", "pipe", "O_DIRECT: device-bound",
+          "O_DIRECT on tmpfs: completes at once",
+          "page cache (O_DIRECT refused: buffered kernel AIO is synchronous)"}
 
 
 class MicroTest(unittest.TestCase):
@@ -39,8 +45,14 @@ class MicroTest(unittest.TestCase):
                         print(f"skipped {name}: {why}", file=sys.stderr)
                         continue
                     self.assertGreater(b["real_time"], 0)
+                    self.assertGreater(b["cpu_time"], 0)
                     self.assertGreater(b["iterations"], 0)
                     self.assertGreater(b["items_per_second"], 0)
+                    # What it touched is on the chart beside its bar: a
+                    # device's time must never pass for an interface's.
+                    self.assertIn(b.get("label", ""), LABELS, name)
+                    if name.startswith("libaio_tmpfs"):
+                        self.assertEqual(b["label"], "O_DIRECT on tmpfs: completes at once")
             png = os.path.join(d, "ladder.png")
             p = subprocess.run([sys.executable, os.path.join(PLOTS, "cost_ladder.py"), out, "-o", png],
                                capture_output=True, text=True)

@@ -43,8 +43,8 @@ constexpr off_t kFileSize = 16 << 20;
 // A page-cached 16 MiB file for the whole micro run, removed at exit.
 class ScratchFile {
  public:
-  ScratchFile() {
-    path_ = temp_dir() + "/iobench-micro-XXXXXX";
+  explicit ScratchFile(const std::string& dir) {
+    path_ = dir + "/iobench-micro-XXXXXX";
     int fd = ::mkstemp(path_.data());
     if (fd < 0) return;
     std::vector<char> buf(1 << 20, 'x');
@@ -61,9 +61,20 @@ class ScratchFile {
 };
 
 const ScratchFile& scratch() {
-  static ScratchFile f;
+  static ScratchFile f(temp_dir());
   return f;
 }
+
+// The same on tmpfs, where O_DIRECT (Linux 6.6+) completes at once: kernel
+// AIO's interface cost without a device under it.
+const ScratchFile& tmpfs_scratch() {
+  static ScratchFile f("/dev/shm");
+  return f;
+}
+
+// What a primitive touched, shown beside its bar (plots/cost_ladder.py):
+// "no I/O", "page cache", "pipe", or a device, which bounds its time.
+void touches(benchmark::State& state, const char* what) { state.SetLabel(what); }
 
 off_t offset_of(uint64_t i) { return static_cast<off_t>((i * 7919 % (kFileSize / kBlock)) * kBlock); }
 
@@ -75,6 +86,7 @@ void finish(benchmark::State& state, int64_t per_iteration = 1) {
 
 void BM_syscall_getppid(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(syscall(SYS_getppid));
+  touches(state, "no I/O");
   finish(state);
 }
 BENCHMARK(BM_syscall_getppid);
@@ -90,6 +102,7 @@ void BM_pread_4k(benchmark::State& state) {
       return state.SkipWithError("pread failed");
     benchmark::ClobberMemory();
   }
+  touches(state, "page cache");
   finish(state);
 }
 BENCHMARK(BM_pread_4k);
@@ -106,6 +119,7 @@ void BM_preadv2_nowait_4k(benchmark::State& state) {
     if (n != static_cast<ssize_t>(kBlock)) return state.SkipWithError("preadv2 did not read a cached block");
     benchmark::ClobberMemory();
   }
+  touches(state, "page cache");
   finish(state);
 }
 BENCHMARK(BM_preadv2_nowait_4k);
@@ -121,6 +135,7 @@ void BM_poll_ready(benchmark::State& state) {
   Fd fd = ready_eventfd();
   pollfd p{fd.get(), POLLIN, 0};
   for (auto _ : state) benchmark::DoNotOptimize(::poll(&p, 1, 0));
+  touches(state, "no I/O (a ready eventfd)");
   finish(state);
 }
 BENCHMARK(BM_poll_ready);
@@ -132,6 +147,7 @@ void BM_epoll_wait_ready(benchmark::State& state) {
   ev.events = EPOLLIN;
   ::epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd.get(), &ev);
   for (auto _ : state) benchmark::DoNotOptimize(::epoll_wait(ep.get(), &ev, 1, 0));
+  touches(state, "no I/O (a ready eventfd)");
   finish(state);
 }
 BENCHMARK(BM_epoll_wait_ready);
@@ -145,6 +161,7 @@ void BM_select_ready(benchmark::State& state) {
     timeval tv{0, 0};
     benchmark::DoNotOptimize(::select(fd.get() + 1, &rd, nullptr, nullptr, &tv));
   }
+  touches(state, "no I/O (a ready eventfd)");
   finish(state);
 }
 BENCHMARK(BM_select_ready);
@@ -193,6 +210,7 @@ void BM_sigio_roundtrip_sigwaitinfo(benchmark::State& state) {
     if (sigwaitinfo(&set, &info) != p.signo) return state.SkipWithError("sigwaitinfo failed");
     if (::read(p.rd.get(), &c, 1) != 1) return state.SkipWithError("pipe read failed");
   }
+  touches(state, "pipe");
   finish(state);
 }
 BENCHMARK(BM_sigio_roundtrip_sigwaitinfo);
@@ -216,6 +234,7 @@ void BM_sigio_roundtrip_handler(benchmark::State& state) {
   // Closing the pipe raises one more signal: it stays pending (blocked) and
   // the next SigioPipe drops it.
   sigaction(p.signo, &old_sa, nullptr);
+  touches(state, "pipe");
   finish(state);
 }
 BENCHMARK(BM_sigio_roundtrip_handler);
@@ -272,6 +291,7 @@ void aio_read_one(benchmark::State& state, AioNotify how) {
     }
     if (aio_return(&cb) != static_cast<ssize_t>(kBlock)) return state.SkipWithError("aio_read short");
   }
+  touches(state, "page cache");
   finish(state);
 }
 void BM_aio_read_suspend_4k(benchmark::State& s) { aio_read_one(s, AioNotify::Suspend); }
@@ -298,16 +318,21 @@ void BM_lio_listio_32x4k(benchmark::State& state) {
     if (lio_listio(LIO_WAIT, list.data(), kN, nullptr) != 0) return state.SkipWithError("lio_listio failed");
     for (auto& cb : cbs) benchmark::DoNotOptimize(aio_return(&cb));
   }
+  touches(state, "page cache");
   finish(state, kN);
 }
 BENCHMARK(BM_lio_listio_32x4k)->UseRealTime();
 
 // --- libaio -----------------------------------------------------------------------
 
-void libaio_batch(benchmark::State& state, int n) {
+// On the temporary directory's filesystem, O_DIRECT goes to its device: the
+// device's time, not the interface's. On tmpfs it completes at once.
+void libaio_batch(benchmark::State& state, int n, bool on_tmpfs) {
   // O_DIRECT when the filesystem allows: buffered kernel AIO is synchronous.
-  Fd fd = scratch().open(O_DIRECT);
+  Fd fd = (on_tmpfs ? tmpfs_scratch() : scratch()).open(O_DIRECT);
   bool direct = static_cast<bool>(fd);
+  if (on_tmpfs && !direct)
+    return unavailable(state, "O_DIRECT on tmpfs (/dev/shm): " + errno_text(errno) + " (Linux 6.6+)");
   if (!direct) fd = scratch().open(0);
   io_context_t ctx = nullptr;
   if (int e = io_setup(n, &ctx); e != 0) return unavailable(state, "io_setup: " + errno_text(-e) + " (fs.aio-max-nr?)");
@@ -333,13 +358,19 @@ void libaio_batch(benchmark::State& state, int n) {
     }
   }
   io_destroy(ctx);
-  state.SetLabel(direct ? "O_DIRECT" : "buffered (O_DIRECT refused)");
+  touches(state, on_tmpfs ? "O_DIRECT on tmpfs: completes at once"
+                 : direct ? "O_DIRECT: device-bound"
+                          : "page cache (O_DIRECT refused: buffered kernel AIO is synchronous)");
   finish(state, n);
 }
-void BM_libaio_submit_getevents_1x4k(benchmark::State& state) { libaio_batch(state, 1); }
-void BM_libaio_submit_getevents_32x4k(benchmark::State& state) { libaio_batch(state, 32); }
+void BM_libaio_submit_getevents_1x4k(benchmark::State& state) { libaio_batch(state, 1, false); }
+void BM_libaio_submit_getevents_32x4k(benchmark::State& state) { libaio_batch(state, 32, false); }
+void BM_libaio_tmpfs_1x4k(benchmark::State& state) { libaio_batch(state, 1, true); }
+void BM_libaio_tmpfs_32x4k(benchmark::State& state) { libaio_batch(state, 32, true); }
 BENCHMARK(BM_libaio_submit_getevents_1x4k)->UseRealTime();
 BENCHMARK(BM_libaio_submit_getevents_32x4k)->UseRealTime();
+BENCHMARK(BM_libaio_tmpfs_1x4k)->UseRealTime();
+BENCHMARK(BM_libaio_tmpfs_32x4k)->UseRealTime();
 
 // --- io_uring ---------------------------------------------------------------------
 
@@ -385,6 +416,7 @@ void uring_batch(benchmark::State& state, int n, UringOp op, unsigned flags) {
     }
   }
   io_uring_queue_exit(&ring);
+  touches(state, op == UringOp::Nop ? "no I/O" : "page cache");
   finish(state, n);
 }
 void BM_io_uring_nop_1(benchmark::State& s) { uring_batch(s, 1, UringOp::Nop, 0); }
