@@ -45,6 +45,18 @@ def parse(text):
     return steps, info, files, dmesg.group(1) if dmesg else None
 
 
+def ok_results(c, name, doc):
+    """(who, result) for each result that ran; a skipped one must say why, any other must be ok."""
+    for r in doc["results"]:
+        who = f"{name} {r['backend']}:{r['variant']} qd{r['workload']['qd']}"
+        if r["status"] == "skipped":
+            c.check(bool(r["reason"]), f"{who}: skipped with a reason")
+            continue
+        c.check(r["status"] == "ok", f"{who}: status ok ({r['status']}: {r['reason']})")
+        if r["status"] == "ok":
+            yield who, r
+
+
 def check_nullb(c, doc, nullb_ns):
     """null_blk with irqmode=2 completes every request of its normal queues
     from a timer nullb_ns after it was queued: a block device of known
@@ -53,14 +65,7 @@ def check_nullb(c, doc, nullb_ns):
     recorded, not bounded."""
     c.check(nullb_ns > 0, "null_blk's completion time is known")
     ran = set()
-    for r in doc["results"]:
-        who = f"nullb.json {r['backend']}:{r['variant']}"
-        if r["status"] == "skipped":
-            c.check(bool(r["reason"]), f"{who}: skipped with a reason")
-            continue
-        c.check(r["status"] == "ok", f"{who}: status ok ({r['status']}: {r['reason']})")
-        if r["status"] != "ok":
-            continue
+    for who, r in ok_results(c, "nullb.json", doc):
         ran.add(r["backend"])
         s = r["summary"]
         low = ir.figure(s, "lat_min")
@@ -111,14 +116,7 @@ def main():
             check_nullb(c, doc, int(info.get("nullb_ns", 0)))
             continue
         want = 300000 if name == "dev.json" else latency  # dev.json ran with --dev-latency 300us
-        for r in doc["results"]:
-            who = f"{name} {r['backend']}:{r['variant']} qd{r['workload']['qd']}"
-            if r["status"] == "skipped":
-                c.check(bool(r["reason"]), f"{who}: skipped with a reason")
-                continue
-            c.check(r["status"] == "ok", f"{who}: status ok ({r['status']}: {r['reason']})")
-            if r["status"] != "ok":
-                continue
+        for who, r in ok_results(c, name, doc):
             s = r["summary"]
             c.check(r["target"]["latency_ns"] == want, f"{who}: the result records the device latency {want}")
             c.check(s["ops"] > 0, f"{who}: did some I/O")
