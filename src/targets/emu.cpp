@@ -247,12 +247,17 @@ class EmuTarget final : public Target {
     guard_ns_ = want > guard_ns_ ? std::min(want, kMaxGuardNs) : std::max(guard_ns_ - guard_ns_ / 64, kMinGuardNs);
   }
 
-  // Spins to the earliest deadline, then serves everything due.
+  // Spins to the earliest deadline, then serves everything due. In stream
+  // mode a block taken meanwhile starts the next service time, so the spin
+  // keeps looking (a non-blocking epoll_wait) instead of noticing it late.
   void serve_due() {
     const Event first = heap_.top();
     prepare(first);
-    while (now_ns() < first.t) {
-    }
+    epoll_event evs[64];
+    const timespec zero{0, 0};
+    while (now_ns() < first.t)
+      if (mode_ == kStream)
+        for (int i = 0, n = ::epoll_pwait2(epfd_.get(), evs, 64, &zero, nullptr); i < n; ++i) on_event(evs[i]);
     uint64_t now = now_ns();
     while (!heap_.empty() && heap_.top().t <= now) {
       Event e = heap_.top();
