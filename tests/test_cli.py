@@ -274,6 +274,29 @@ class CliTest(unittest.TestCase):
         self.assertIn("an integer from 1 to 4096", p.stderr)
         self.assertFalse(os.path.exists(self.out))
 
+    def test_hostile_json_is_refused_in_one_short_line(self):
+        # 100,000 brackets deep crashed the error path (it printed the value
+        # recursively); a megabyte of bad value was echoed whole, control
+        # characters and all.
+        deep = os.path.join(self.dir.name, "deep.json")
+        with open(deep, "w") as f:
+            f.write('{"rw": ' + "[" * 100000 + "]" * 100000 + "}")
+        big = os.path.join(self.dir.name, "big.json")
+        with open(big, "w") as f:
+            json.dump({"rw": "x" * (1 << 20) + "\n\x1b[31m"}, f)
+        for args, needle in [(["run", "-w", deep, "-o", self.out], "nested deeper than 64 levels"),
+                             (["compare", deep, deep], "nested deeper than 64 levels"),
+                             (["run", "-w", big, "-o", self.out], "(1048582 bytes)"),
+                             (["run", "--rw", "read\x07\x1b[2J", "-o", self.out], "'read\\x07\\x1b[2J'")]:
+            with self.subTest(args=args[:2]):
+                p = run(*args)
+                self.assertEqual(p.returncode, 2, p.stderr[:300])
+                self.assertEqual(len(p.stderr.strip().split("\n")), 1, p.stderr[:300])
+                self.assertLess(len(p.stderr), 400)
+                self.assertNotIn("\x1b", p.stderr)
+                self.assertIn(needle, p.stderr)
+                self.assertFalse(os.path.exists(self.out))
+
     def test_foreign_file_is_not_overwritten(self):
         path = os.path.join(self.dir.name, "precious")
         with open(path, "wb") as f:

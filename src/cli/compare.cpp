@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "spec/json_file.h"
 #include "cli/interleave.h"
 #include "core/errors.h"
 #include "core/stats.h"
@@ -43,18 +44,11 @@ struct CompareArgs {
 };
 
 json load_doc(const std::string& path, const char* which) {
-  std::ifstream in(path);
-  if (!in) throw UsageError(std::string(which) + ": cannot open '" + path + "'");
-  json doc;
-  try {
-    doc = json::parse(in);
-  } catch (const json::parse_error&) {
-    throw UsageError(std::string(which) + ": '" + path + "' is not JSON");
-  }
+  const json doc = read_json_file(path, which);
   if (!doc.is_object() || !doc.contains("schema_version") || !doc.contains("results"))
     throw UsageError(std::string(which) + ": '" + path + "' is not an iobench result document");
   if (doc["schema_version"] != kSchemaVersion)
-    throw UsageError(std::string(which) + ": '" + path + "' has schema_version " + doc["schema_version"].dump() +
+    throw UsageError(std::string(which) + ": '" + path + "' has schema_version " + shown(doc["schema_version"]) +
                      "; this iobench reads " + std::to_string(kSchemaVersion));
   return doc;
 }

@@ -9,6 +9,7 @@
 
 #include "core/errors.h"
 #include "core/fs.h"
+#include "spec/json_file.h"
 
 namespace iobench {
 namespace {
@@ -43,10 +44,7 @@ void run_side(const std::string& side, const std::vector<std::string>& run_args,
                        (WIFEXITED(status) && WEXITSTATUS(status) == 127 ? ": cannot execute it" : "") + ")");
 }
 
-json read_doc(const std::string& path) {
-  std::ifstream in(path);
-  return json::parse(in);
-}
+json read_doc(const std::string& path) { return read_json_file(path, "compare --run"); }
 
 // Appends the repetitions of `more` to the matching results of `into` (the
 // same run arguments give the same results in the same order).

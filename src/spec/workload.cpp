@@ -13,6 +13,7 @@
 
 #include "core/errors.h"
 #include "core/units.h"
+#include "spec/json_file.h"
 
 namespace iobench {
 
@@ -24,8 +25,7 @@ namespace {
 bool is_count(const json& v) { return v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0); }
 
 [[noreturn]] void bad(const std::string& where, const std::string& accepted, const json& v) {
-  std::string got = v.is_string() ? "'" + v.get<std::string>() + "'" : v.dump();
-  throw UsageError(where + ": expected " + accepted + ", got " + got);
+  throw UsageError(where + ": expected " + accepted + ", got " + shown(v));
 }
 
 uint64_t as_uint(const json& v, const std::string& where, uint64_t lo, uint64_t hi) {
@@ -351,15 +351,7 @@ void WorkloadParser::apply(WorkloadSpec& spec, const json& fields, const std::st
 }
 
 WorkloadSpec WorkloadParser::load(const std::string& path) const {
-  std::ifstream in(path);
-  if (!in) throw UsageError("--workload: cannot open '" + path + "': " + errno_text(errno));
-  json doc;
-  try {
-    doc = json::parse(in);
-  } catch (const json::parse_error& e) {
-    // e.what() is long and multi-part; keep the byte position only.
-    throw UsageError("--workload: '" + path + "' is not valid JSON (error at byte " + std::to_string(e.byte) + ")");
-  }
+  const json doc = read_json_file(path, "--workload");
   if (!doc.is_object()) throw UsageError("--workload: '" + path + "' must hold a JSON object of workload fields");
   WorkloadSpec spec;
   spec.name = path.substr(path.find_last_of('/') + 1);
