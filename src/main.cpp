@@ -8,6 +8,24 @@
 #include "core/errors.h"
 #include "micro/micro.h"
 
+namespace {
+
+// The contract's exits: bad input 2, a runtime failure 1, one line each.
+template <typename F>
+int reporting_errors(F&& command) {
+  try {
+    return command();
+  } catch (const iobench::UsageError& e) {
+    std::fprintf(stderr, "iobench: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "iobench: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   // micro hands its flags to Google Benchmark (--benchmark_filter=...), which
   // CLI11 would reject; it is dispatched before parsing.
@@ -20,7 +38,7 @@ int main(int argc, char** argv) {
                     "  --benchmark_list_tests  list them\n");
         return 0;
       }
-    return iobench::run_micro(argc - 1, argv + 1);
+    return reporting_errors([&] { return iobench::run_micro(argc - 1, argv + 1); });
   }
   CLI::App app{"iobench: run identical workloads across the Linux I/O models and compare what each costs"};
   app.require_subcommand(1);
@@ -37,15 +55,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "iobench: %s (see iobench --help)\n", e.what());
     return 2;
   }
-  try {
-    for (auto& c : commands)
-      if (c.sub->parsed()) return c.action();
-  } catch (const iobench::UsageError& e) {
-    std::fprintf(stderr, "iobench: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "iobench: %s\n", e.what());
-    return 1;
-  }
+  for (auto& c : commands)
+    if (c.sub->parsed()) return reporting_errors(c.action);
   return 0;
 }

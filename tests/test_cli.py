@@ -6,6 +6,7 @@ import io
 import json
 import os
 import signal
+import stat
 import subprocess
 import tempfile
 import time
@@ -273,6 +274,60 @@ class CliTest(unittest.TestCase):
         self.assertIn("field 'qd'", p.stderr)
         self.assertIn("an integer from 1 to 4096", p.stderr)
         self.assertFalse(os.path.exists(self.out))
+
+    def test_outputs_go_only_to_a_new_path_or_a_regular_file(self):
+        # As root, -o /dev/null replaced the device node with a regular file.
+        d = self.dir.name
+        fifo, link, sub = os.path.join(d, "fifo"), os.path.join(d, "link"), os.path.join(d, "sub")
+        os.mkfifo(fifo)
+        os.symlink(os.path.join(d, "elsewhere"), link)
+        os.mkdir(sub)
+        cases = [(fifo, "is a FIFO"), (link, "is a symbolic link"), (sub, "is a directory"),
+                 (os.path.join(d, "missing", "r.json"), "does not exist")]
+        if os.geteuid() == 0:
+            null = os.path.join(d, "null")
+            os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+            cases.append((null, "is a character device"))
+        for path, needle in cases:
+            for cmd in (["run", "--backend", "sync", "--ops", "10"], ["micro", "--benchmark_filter=getppid"]):
+                with self.subTest(path=os.path.basename(path), cmd=cmd[0]):
+                    before = os.lstat(path) if os.path.lexists(path) else None
+                    p = run(*cmd, "-o", path)
+                    self.assertEqual(p.returncode, 2, p.stderr)
+                    self.assertIn(needle, p.stderr)
+                    self.assertEqual(len(p.stderr.strip().split("\n")), 1, p.stderr)
+                    if before:
+                        after = os.lstat(path)
+                        self.assertEqual((after.st_mode, after.st_ino, after.st_rdev),
+                                         (before.st_mode, before.st_ino, before.st_rdev))
+        self.assertEqual(sorted(os.listdir(d)), sorted(os.path.basename(c[0]) for c in cases if os.path.lexists(c[0])))
+
+    def test_micro_output_on_a_full_disk_keeps_the_previous_file(self):
+        # micro's report was written in place: a full disk truncated the
+        # previous file to 4 KiB of invalid JSON, and the exit was 0.
+        if os.geteuid() != 0:
+            self.skipTest("needs root to mount a small tmpfs")
+        tiny = os.path.join(self.dir.name, "tiny")
+        os.mkdir(tiny)
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", tiny]).returncode != 0:
+            self.skipTest("cannot mount a tmpfs here")
+        try:
+            out = os.path.join(tiny, "micro.json")
+            with open(out, "w") as f:
+                f.write("previous")
+            with open(os.path.join(tiny, "fill"), "wb") as f:
+                try:
+                    f.write(b"\0" * (1 << 20))
+                except OSError:
+                    pass
+            p = run("micro", "--benchmark_filter=getppid", "-o", out)
+            self.assertEqual(p.returncode, 1, p.stderr[-300:])
+            self.assertIn("incomplete", p.stderr)
+            with open(out) as f:
+                self.assertEqual(f.read(), "previous")
+            self.assertEqual(sorted(os.listdir(tiny)), ["fill", "micro.json"])
+        finally:
+            subprocess.run(["umount", tiny])
 
     def test_hostile_json_is_refused_in_one_short_line(self):
         # 100,000 brackets deep crashed the error path (it printed the value

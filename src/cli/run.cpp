@@ -49,12 +49,7 @@ int run(RunArgs& a, int argc, char** argv) {
   if (a.histogram && a.output.empty() && a.format != "json")
     throw UsageError("--histogram: the buckets go into the JSON document; give -o FILE or --format json");
 
-  if (!a.output.empty()) {
-    std::string dir = a.output.find('/') == std::string::npos ? "." : a.output.substr(0, a.output.find_last_of('/'));
-    if (dir.empty()) dir = "/";
-    if (::access(dir.c_str(), W_OK) != 0)
-      throw UsageError("--output: cannot write into directory '" + dir + "'");
-  }
+  if (!a.output.empty()) check_output_path(a.output, "--output");
 
   nlohmann::json context = make_context(argc, argv);
   RunOptions opts{!a.quiet && ::isatty(STDERR_FILENO)};

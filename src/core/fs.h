@@ -5,8 +5,35 @@
 
 namespace iobench {
 
-// Writes via a temporary file in the same directory and rename(2), so a reader
-// never sees half a document. Throws RuntimeError.
+// Refuses, with UsageError naming `flag`, an output path iobench must not
+// write: an existing object that is not a regular file (a device node, a
+// directory, a FIFO) or is a symbolic link, or a parent directory that is
+// missing or not writable. Called before anything is measured.
+void check_output_path(const std::string& path, const std::string& flag);
+
+// A file written under a temporary name in its directory and renamed onto
+// `path` by commit(), so a reader never sees half a document and a failed
+// write leaves the old one. Destroyed uncommitted, the temporary is removed.
+// Throws RuntimeError.
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::string path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  const std::string& temp_path() const { return tmp_; }
+  void write(const std::string& data);
+  // fsync, then rename onto the path, unless something other than a
+  // regular file appeared there meanwhile.
+  void commit();
+
+ private:
+  std::string path_, tmp_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+// An AtomicFile holding `data`.
 void write_atomic(const std::string& path, const std::string& data);
 
 // The directory for temporary files: $TMPDIR, else /var/tmp (disk-backed on

@@ -18,6 +18,8 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,8 @@
 #include "core/fd.h"
 #include "micro/micro.h"
 #include "core/fs.h"
+
+#include <nlohmann/json.hpp>
 
 namespace iobench {
 namespace {
@@ -444,16 +448,22 @@ int run_micro(int argc, char** argv) {
   for (int s = SIGRTMIN; s <= SIGRTMAX; ++s) sigaddset(&rt, s);
   sigaddset(&rt, SIGIO);
   pthread_sigmask(SIG_BLOCK, &rt, nullptr);
-  // "-o FILE": the results/ convention, a JSON file per run.
+  // "-o FILE": the results/ convention, a JSON file per run. Google
+  // Benchmark writes it in place, so it writes a temporary file that
+  // replaces FILE only once it is whole.
   std::vector<std::string> args{"iobench micro"};
+  std::string output;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if ((a == "-o" || a == "--output") && i + 1 < argc) {
-      args.push_back(std::string("--benchmark_out=") + argv[++i]);
-      args.push_back("--benchmark_out_format=json");
-    } else {
-      args.push_back(a);
-    }
+    if ((a == "-o" || a == "--output") && i + 1 < argc) output = argv[++i];
+    else args.push_back(a);
+  }
+  std::optional<AtomicFile> out;
+  if (!output.empty()) {
+    check_output_path(output, "--output");
+    out.emplace(output);
+    args.push_back("--benchmark_out=" + out->temp_path());
+    args.push_back("--benchmark_out_format=json");
   }
   std::vector<char*> cargv;
   for (auto& a : args) cargv.push_back(a.data());
@@ -464,6 +474,14 @@ int run_micro(int argc, char** argv) {
   benchmark::AddCustomContext("git_sha", iobench::build_info::kGitSha);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  if (out) {
+    // A full disk leaves a cut-off report behind, and Google Benchmark says nothing.
+    std::ifstream in(out->temp_path());
+    if (!nlohmann::json::accept(in))
+      throw RuntimeError("cannot write '" + output + "': the report came out incomplete (is the disk full?); " +
+                         "the previous file is left as it was");
+    out->commit();
+  }
   return 0;
 }
 
