@@ -13,6 +13,7 @@ StopSignal::StopSignal() {
   sigemptyset(&set_);
   sigaddset(&set_, SIGINT);
   sigaddset(&set_, SIGTERM);
+  sigaddset(&set_, SIGHUP);  // the terminal closed: stop and keep what was measured
   // Real-time signals carry completions (posixaio:signal, sigio) and are taken
   // with sigwaitinfo by the thread they are meant for; blocked everywhere, so
   // a process-directed one never lands in (and kills) another thread.

@@ -1,5 +1,5 @@
 #pragma once
-// SIGINT/SIGTERM handling without a handler or a global flag: the signals are
+// SIGINT/SIGTERM/SIGHUP handling without a handler or a global flag: the signals are
 // blocked in every thread (the mask is inherited), and the coordinating thread
 // takes them synchronously with sigtimedwait while it waits for the run.
 #include <csignal>
@@ -12,7 +12,7 @@ class StopSignal {
   // Must be constructed before any thread is started. Also blocks the
   // real-time signals, for the backends that take completions as signals.
   StopSignal();
-  // Sleeps up to `ns`, returning early (true) when SIGINT or SIGTERM arrives.
+  // Sleeps up to `ns`, returning early (true) when SIGINT, SIGTERM or SIGHUP arrives.
   bool wait(uint64_t ns);
   bool poll() { return wait(0); }
   bool received() const { return signo_ != 0; }
