@@ -329,6 +329,27 @@ class CliTest(unittest.TestCase):
         finally:
             subprocess.run(["umount", tiny])
 
+    def test_a_thread_that_cannot_start_fails_its_result_not_the_process(self):
+        # 64 thread stacks do not fit in 300 MiB of address space: std::thread
+        # threw, the started ones were destroyed joinable, terminate (-6), and
+        # the temporary target stayed behind.
+        import resource
+        if "ASAN_OPTIONS" in os.environ:
+            self.skipTest("AddressSanitizer's shadow memory needs more address space than the limit leaves")
+        tmp = os.path.join(self.dir.name, "tmp")
+        os.mkdir(tmp)
+        limit = lambda: resource.setrlimit(resource.RLIMIT_AS, (300 << 20, 300 << 20))
+        p = subprocess.run([IOBENCH, "run", "--backend", "null,sync", "--qd", "64", "--ops", "1000", "-o", self.out],
+                           preexec_fn=limit, capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, TMPDIR=tmp))
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("cannot start job thread", p.stderr)
+        self.assertIn("ulimit", p.stderr)
+        results = {r["backend"]: r for r in self.load_valid()["results"]}
+        self.assertEqual(results["null"]["status"], "ok")
+        self.assertEqual(results["sync"]["status"], "error")
+        self.assertEqual(os.listdir(tmp), [])
+
     def test_hostile_json_is_refused_in_one_short_line(self):
         # 100,000 brackets deep crashed the error path (it printed the value
         # recursively); a megabyte of bad value was echoed whole, control

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <latch>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "core/clock.h"
@@ -503,7 +504,21 @@ Metrics run_once(const WorkloadSpec& spec, const BackendChoice& backend, const T
   std::vector<WorkerState> states(params.size());
   std::vector<std::thread> pool;
   pool.reserve(params.size());
-  for (size_t i = 0; i < params.size(); ++i) pool.emplace_back(Worker(params[i], shared, states[i]));
+  try {
+    for (size_t i = 0; i < params.size(); ++i) pool.emplace_back(Worker(params[i], shared, states[i]));
+  } catch (const std::system_error& e) {
+    // The threads already started wait for the go: tell them to stop, and
+    // join them before the error leaves (a joinable std::thread destroyed
+    // would terminate the process, leaving the temporary file behind).
+    shared.abort.store(true);
+    shared.phase.store(kStop);
+    shared.phase.notify_all();
+    for (auto& t : pool) t.join();
+    throw RuntimeError("cannot start job thread " + std::to_string(pool.size() + 1) + " of " +
+                       std::to_string(params.size()) + ": " + e.code().message() +
+                       " (the limit on threads, ulimit -u, or on memory for their stacks, ulimit -v: raise it, or "
+                       "lower --qd x --jobs)");
+  }
 
   shared.ready.wait();
   Progress progress(opts.progress, backend.label());
@@ -610,7 +625,14 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
       result.status = Status::Interrupted;
       break;
     }
-    Metrics m = run_once(spec, backend, target, rep, stop, opts, result);
+    Metrics m;
+    try {
+      m = run_once(spec, backend, target, rep, stop, opts, result);
+    } catch (const RuntimeError& e) {  // its threads could not start: this result fails, the others stand
+      result.status = Status::Error;
+      result.reason = e.what();
+      break;
+    }
     if (spec.writes() && !(backend.info->caps & kCapNoIo))
       if (std::string done = target.settle(); !done.empty() && rep == 0) result.notes.push_back(done);
     // A failed setup measured nothing; a failure mid-run keeps what it measured.
