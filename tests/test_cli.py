@@ -357,12 +357,16 @@ class CliTest(unittest.TestCase):
         deep = os.path.join(self.dir.name, "deep.json")
         with open(deep, "w") as f:
             f.write('{"rw": ' + "[" * 100000 + "]" * 100000 + "}")
+        wraps = os.path.join(self.dir.name, "wraps.json")
+        with open(wraps, "w") as f:
+            f.write('{"runtime": 18446744074}')  # seconds; in ns it wrapped to 0.29 s
         big = os.path.join(self.dir.name, "big.json")
         with open(big, "w") as f:
             json.dump({"rw": "x" * (1 << 20) + "\n\x1b[31m"}, f)
         for args, needle in [(["run", "-w", deep, "-o", self.out], "nested deeper than 64 levels"),
                              (["compare", deep, deep], "nested deeper than 64 levels"),
                              (["run", "-w", big, "-o", self.out], "(1048582 bytes)"),
+                             (["run", "-w", wraps, "-o", self.out], "field 'runtime': expected a duration"),
                              (["run", "--rw", "read\x07\x1b[2J", "-o", self.out], "'read\\x07\\x1b[2J'")]:
             with self.subTest(args=args[:2]):
                 p = run(*args)

@@ -53,10 +53,13 @@ uint64_t as_size(const json& v, const std::string& where, uint64_t lo) {
   return *r;
 }
 
+constexpr uint64_t kMaxDurationNs = 9'000'000'000'000'000'000ull;  // parse_duration_ns's bound too
+
 uint64_t as_duration(const json& v, const std::string& where, bool allow_zero) {
   std::string accepted = std::string(kDurationHelp) + (allow_zero ? "" : " (more than 0)");
   std::optional<uint64_t> r;
-  if (is_count(v)) r = v.get<uint64_t>() * 1'000'000'000ull;  // bare number: seconds
+  // A bare number is seconds; one whose nanoseconds do not fit is refused, not wrapped.
+  if (is_count(v) && v.get<uint64_t>() <= kMaxDurationNs / 1'000'000'000ull) r = v.get<uint64_t>() * 1'000'000'000ull;
   else if (v.is_string()) r = parse_duration_ns(v.get<std::string>());
   if (!r || (!allow_zero && *r == 0)) bad(where, accepted, v);
   return *r;
