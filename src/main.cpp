@@ -1,5 +1,8 @@
 // iobench: identical workloads across the Linux I/O models.
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <iostream>
 
 #include <cstring>
 
@@ -24,9 +27,22 @@ int reporting_errors(F&& command) {
   }
 }
 
+// A table that could not be written (a full disk, a closed pipe) is a
+// failure, not a success: exit 1 with the reason (the -o file is written
+// before stdout, so it stands).
+int flushed(int rc) {
+  std::cout.flush();
+  if (std::fflush(stdout) == 0 && !std::ferror(stdout) && std::cout.good()) return rc;
+  std::fprintf(stderr, "iobench: cannot write to standard output: %s\n", std::strerror(errno));
+  return rc ? rc : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A closed pipe on stdout must be an error iobench reports, not a SIGPIPE
+  // that kills it before the result file is written.
+  std::signal(SIGPIPE, SIG_IGN);
   // micro hands its flags to Google Benchmark (--benchmark_filter=...), which
   // CLI11 would reject; it is dispatched before parsing.
   if (argc > 1 && std::strcmp(argv[1], "micro") == 0) {
@@ -38,7 +54,7 @@ int main(int argc, char** argv) {
                     "  --benchmark_list_tests  list them\n");
         return 0;
       }
-    return reporting_errors([&] { return iobench::run_micro(argc - 1, argv + 1); });
+    return flushed(reporting_errors([&] { return iobench::run_micro(argc - 1, argv + 1); }));
   }
   CLI::App app{"iobench: run identical workloads across the Linux I/O models and compare what each costs"};
   app.require_subcommand(1);
@@ -56,6 +72,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   for (auto& c : commands)
-    if (c.sub->parsed()) return reporting_errors(c.action);
+    if (c.sub->parsed()) return flushed(reporting_errors(c.action));
   return 0;
 }

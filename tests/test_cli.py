@@ -350,6 +350,28 @@ class CliTest(unittest.TestCase):
         self.assertEqual(results["sync"]["status"], "error")
         self.assertEqual(os.listdir(tmp), [])
 
+    def test_a_table_that_cannot_be_written_is_a_failure(self):
+        # > /dev/full, a closed stdout: the run exited 0.
+        with open("/dev/full", "w") as full:
+            for name, how in (("/dev/full", {"stdout": full}), ("closed", {"preexec_fn": lambda: os.close(1)})):
+                with self.subTest(stdout=name):
+                    p = subprocess.run([IOBENCH, "run", "--backend", "null", "--ops", "100", "-o", self.out],
+                                       stderr=subprocess.PIPE, text=True, timeout=60, **how)
+                    self.assertEqual(p.returncode, 1, p.stderr)
+                    self.assertIn("cannot write to standard output", p.stderr)
+                    self.assertEqual(self.load_valid()["results"][0]["status"], "ok")  # the -o file stands
+                    os.remove(self.out)
+
+    def test_a_workload_that_is_not_a_regular_file_is_refused_at_once(self):
+        # -w FIFO with no writer blocked in open() with the stop signals blocked.
+        fifo = os.path.join(self.dir.name, "w.fifo")
+        os.mkfifo(fifo)
+        for cmd in (["run", "-w", fifo], ["compare", fifo, fifo]):
+            with self.subTest(cmd=cmd[0]):
+                p = run(*cmd, timeout=10)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn("not a regular file", p.stderr)
+
     def test_hostile_json_is_refused_in_one_short_line(self):
         # 100,000 brackets deep crashed the error path (it printed the value
         # recursively); a megabyte of bad value was echoed whole, control

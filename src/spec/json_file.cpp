@@ -1,5 +1,7 @@
 #include "spec/json_file.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
@@ -11,6 +13,11 @@ namespace iobench {
 using json = nlohmann::json;
 
 json read_json_file(const std::string& path, const std::string& flag) {
+  // Opening a FIFO with no writer would block with the stop signals blocked:
+  // only regular files are read.
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw UsageError(flag + ": '" + path + "' is not a regular file (a FIFO, a device or a directory)");
   std::ifstream in(path);
   if (!in) throw UsageError(flag + ": cannot open '" + path + "': " + errno_text(errno));
   // The parser itself keeps a stack, but printing or destroying a value
