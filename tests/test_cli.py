@@ -372,6 +372,29 @@ class CliTest(unittest.TestCase):
                 self.assertEqual(p.returncode, 2, p.stderr)
                 self.assertIn("not a regular file", p.stderr)
 
+    def test_a_target_that_does_not_fit_is_refused_and_nothing_is_left(self):
+        # --size 1048575T filled the disk at 0.4 GB/s; ENOSPC while laying
+        # out left iobench-XXXX behind, or a half-written named target.
+        huge = run("run", "--size", "1048575T", "--backend", "sync", "--ops", "10", "-o", self.out, timeout=30)
+        self.assertEqual(huge.returncode, 1, huge.stderr)
+        self.assertIn("free on its filesystem", huge.stderr)
+        self.assertFalse(os.path.exists(self.out))
+        if os.geteuid() != 0:
+            self.skipTest("the full-filesystem half needs root to mount a small tmpfs")
+        tiny = os.path.join(self.dir.name, "tiny")
+        os.mkdir(tiny)
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", tiny]).returncode != 0:
+            self.skipTest("cannot mount a tmpfs here")
+        try:
+            for target in ([], ["--target", "file:" + os.path.join(tiny, "named")]):
+                with self.subTest(target=target):
+                    p = subprocess.run([IOBENCH, "run", "--size", "12M", "--backend", "sync", "--ops", "10", *target],
+                                       capture_output=True, text=True, timeout=60, env=dict(os.environ, TMPDIR=tiny))
+                    self.assertEqual(p.returncode, 1, p.stderr)
+                    self.assertEqual(os.listdir(tiny), [])
+        finally:
+            subprocess.run(["umount", tiny])
+
     def test_hostile_json_is_refused_in_one_short_line(self):
         # 100,000 brackets deep crashed the error path (it printed the value
         # recursively); a megabyte of bad value was echoed whole, control

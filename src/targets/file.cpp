@@ -4,6 +4,7 @@
 #include <linux/magic.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/statfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -139,27 +140,42 @@ class FileTarget final : public Target {
                            format_size(spec.size) + ", and iobench did not create it (--allow-overwrite lets it grow)");
         throw UsageError("--verify: '" + path_ + "' was not laid out by iobench, so its data cannot be verified");
       }
-      if (relayout) layout(exists && stamped ? have : 0, spec.size);
+      if (relayout) layout(exists && stamped ? have : 0, spec.size, !exists || temporary_);
       size_ = std::max(have, spec.size);
     }
     if (direct_) check_direct();
   }
 
   // Writes the stamped pattern over [from, to) so reads (and --verify) see
-  // real data, never holes.
-  void layout(uint64_t from, uint64_t to) {
+  // real data, never holes. A file this call created (`fresh`) and could not
+  // finish is removed: a half-written target would be refused next time as
+  // not iobench's, and a temporary one would be left behind.
+  void layout(uint64_t from, uint64_t to, bool fresh) {
     Fd fd(::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
     if (!fd) throw RuntimeError("--target: cannot create '" + path_ + "': " + errno_text(errno));
-    if (!temporary_) ours_ = true;
-    from -= from % pattern::kSector;
-    constexpr size_t kChunk = 1 << 20;
-    AlignedBuffer buf(kChunk, 4096);
-    for (uint64_t off = from; off < to; off += kChunk) {
-      size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, to - off));
-      size_t padded = (n + pattern::kSector - 1) / pattern::kSector * pattern::kSector;
-      pattern::fill(buf.data(), padded, off, seed_);
-      if (::pwrite(fd.get(), buf.data(), n, static_cast<off_t>(off)) != static_cast<ssize_t>(n))
-        throw RuntimeError("--target: laying out '" + path_ + "' failed: " + errno_text(errno));
+    try {
+      from -= from % pattern::kSector;
+      // Refused before writing a byte, rather than filling the filesystem first.
+      struct statvfs fs {};
+      if (::fstatvfs(fd.get(), &fs) == 0) {
+        const uint64_t avail = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+        if (to - from > avail)
+          throw RuntimeError("--size: laying out " + format_size(to - from) + " in '" + path_ + "' needs more than the " +
+                             format_size(avail - avail % 4096) + " free on its filesystem");
+      }
+      if (!temporary_) ours_ = true;
+      constexpr size_t kChunk = 1 << 20;
+      AlignedBuffer buf(kChunk, 4096);
+      for (uint64_t off = from; off < to; off += kChunk) {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, to - off));
+        size_t padded = (n + pattern::kSector - 1) / pattern::kSector * pattern::kSector;
+        pattern::fill(buf.data(), padded, off, seed_);
+        if (::pwrite(fd.get(), buf.data(), n, static_cast<off_t>(off)) != static_cast<ssize_t>(n))
+          throw RuntimeError("--target: laying out '" + path_ + "' failed: " + errno_text(errno ? errno : ENOSPC));
+      }
+    } catch (const RuntimeError&) {
+      if (fresh) ::unlink(path_.c_str());
+      throw;
     }
     mark(true);
   }
