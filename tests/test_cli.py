@@ -395,6 +395,18 @@ class CliTest(unittest.TestCase):
         finally:
             subprocess.run(["umount", tiny])
 
+    def test_sigio_handler_survives_an_overflowing_signal_queue_with_two_jobs(self):
+        # One job's engine put SIGIO's default action back when it finished
+        # while the other still slept with SIGIO unblocked: an overflow SIGIO
+        # then killed the process (2 runs in 8 here).
+        import resource
+        limit = lambda: resource.setrlimit(resource.RLIMIT_SIGPENDING, (1, 1))
+        for i in range(8):
+            p = subprocess.run([IOBENCH, "run", "--target", "emu", "--backend", "sigio:handler", "--qd", "16",
+                                "--jobs", "2", "--runtime", "200ms", "-q"], preexec_fn=limit, capture_output=True,
+                               text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, f"run {i}: {p.stderr}")
+
     def test_hostile_json_is_refused_in_one_short_line(self):
         # 100,000 brackets deep crashed the error path (it printed the value
         # recursively); a megabyte of bad value was echoed whole, control

@@ -65,13 +65,17 @@ class SigioEngine final : public Engine {
     sigaddset(&wait_set_, signo_);
     sigaddset(&wait_set_, SIGIO);
     if (handler_mode_) {
+      // Dispositions are the process's, not the engine's: installed and
+      // never put back, since another job's engine may still sleep with them
+      // unblocked (restoring SIG_DFL for SIGIO when one job finished killed
+      // the process when the other took an overflow SIGIO). The handler only
+      // runs where a handler-mode engine unblocks the signals, in its ppoll.
       struct sigaction sa {};
       sa.sa_sigaction = on_signal;
       sa.sa_flags = SA_SIGINFO | SA_RESTART;
       sigemptyset(&sa.sa_mask);
-      if (sigaction(signo_, &sa, &old_rt_) != 0 || sigaction(SIGIO, &sa, &old_io_) != 0)
+      if (sigaction(signo_, &sa, nullptr) != 0 || sigaction(SIGIO, &sa, nullptr) != 0)
         throw RuntimeError("sigaction failed: " + errno_text(errno));
-      installed_ = true;
       // ppoll runs with everything the thread blocks except our two signals.
       pthread_sigmask(SIG_BLOCK, nullptr, &sleep_mask_);
       sigdelset(&sleep_mask_, signo_);
@@ -105,10 +109,6 @@ class SigioEngine final : public Engine {
     timespec zero{0, 0};
     siginfo_t info;
     while (sigtimedwait(&wait_set_, &info, &zero) > 0) {
-    }
-    if (installed_) {
-      sigaction(signo_, &old_rt_, nullptr);
-      sigaction(SIGIO, &old_io_, nullptr);
     }
   }
 
@@ -204,8 +204,6 @@ class SigioEngine final : public Engine {
   std::vector<int> slot_of_fd_;
   int signo_ = 0;
   sigset_t wait_set_{}, sleep_mask_{};
-  struct sigaction old_rt_ {}, old_io_ {};
-  bool installed_ = false;
   uint64_t& overflows_;  // the real-time queue overflowed: plain SIGIO, every descriptor retried
   uint64_t& eagain_;
 };
