@@ -407,6 +407,18 @@ class CliTest(unittest.TestCase):
                                text=True, timeout=60)
             self.assertEqual(p.returncode, 0, f"run {i}: {p.stderr}")
 
+    def test_posixaio_signal_beyond_the_signal_queue_is_skipped_not_hung(self):
+        # ulimit -i 4 and qd 8: the kernel dropped completion signals and the
+        # run waited forever, deaf to SIGINT.
+        import resource
+        limit = lambda: resource.setrlimit(resource.RLIMIT_SIGPENDING, (4, 4))
+        p = subprocess.run([IOBENCH, "run", "--backend", "posixaio:signal", "--qd", "8", "--runtime", "300ms",
+                            "-o", self.out, "-q"], preexec_fn=limit, capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        r = self.load_valid()["results"][0]
+        self.assertEqual(r["status"], "skipped")
+        self.assertIn("RLIMIT_SIGPENDING (4)", r["reason"])
+
     def test_hostile_json_is_refused_in_one_short_line(self):
         # 100,000 brackets deep crashed the error path (it printed the value
         # recursively); a megabyte of bad value was echoed whole, control

@@ -7,6 +7,7 @@
 //   thread   SIGEV_THREAD: glibc calls back on a new thread, which flags the slot
 //   listio   submission of whole batches with lio_listio(LIO_NOWAIT)
 #include <aio.h>
+#include <sys/resource.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -309,6 +310,16 @@ BackendInfo posixaio_backend() {
             if (mode == Mode::Signal && s.jobs > max_signal_jobs())
               return Fit{false, "posixaio:signal uses one real-time signal per job: at most " +
                                     std::to_string(max_signal_jobs()) + " jobs",
+                         {}};
+            // Each request in flight is one queued signal; past the user's
+            // limit the kernel drops them, and a completion whose signal was
+            // dropped is never seen: the run would wait for it forever.
+            if (rlimit lim{}; mode == Mode::Signal && getrlimit(RLIMIT_SIGPENDING, &lim) == 0 &&
+                lim.rlim_cur != RLIM_INFINITY && uint64_t{s.qd} * s.jobs > lim.rlim_cur)
+              return Fit{false, "posixaio:signal queues a real-time signal per request in flight: qd x jobs = " +
+                                    std::to_string(uint64_t{s.qd} * s.jobs) + " is more than RLIMIT_SIGPENDING (" +
+                                    std::to_string(lim.rlim_cur) + "), so completions would be lost; raise "
+                                    "ulimit -i or lower --qd",
                          {}};
             const uint64_t fds = s.get(kFds);
             if (fds == 1 && s.qd > 1 && t.channels_for(s.qd) == 1)
