@@ -155,9 +155,10 @@ class FileTarget final : public Target {
     if (!fd) throw RuntimeError("--target: cannot create '" + path_ + "': " + errno_text(errno));
     try {
       from -= from % pattern::kSector;
-      // Refused before writing a byte, rather than filling the filesystem first.
+      // Refused before writing a byte, rather than filling the filesystem
+      // first. A filesystem that reports no size (ramfs) has no known limit.
       struct statvfs fs {};
-      if (::fstatvfs(fd.get(), &fs) == 0) {
+      if (::fstatvfs(fd.get(), &fs) == 0 && fs.f_blocks > 0) {
         const uint64_t avail = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
         if (to - from > avail)
           throw RuntimeError("--size: laying out " + format_size(to - from) + " in '" + path_ + "' needs more than the " +
