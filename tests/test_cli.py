@@ -255,6 +255,10 @@ class CliTest(unittest.TestCase):
             (["--emu-spin-guard", "5us"], "--emu-spin-guard: only applies to --target emu"),
             (["--emu-mode", "stream"], "--emu-mode: only applies to --target emu"),
             (["--cpu-idle", "deep"], "--cpu-idle: expected one of as-is, shallow"),
+            # Options that do not apply were silently ignored.
+            (["--rw", "randread", "--rwmix-read", "70"], "--rwmix-read: only applies to --rw randrw"),
+            (["--rw", "read", "--distribution", "zipf:1.1"], "--distribution: zipf only applies to the random modes"),
+            (["--target", "emu", "--rw", "randread"], "stream without offsets"),
         ]
         for args, needle in bad:
             with self.subTest(args=args):

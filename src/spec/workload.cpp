@@ -364,6 +364,12 @@ WorkloadSpec WorkloadParser::load(const std::string& path) const {
 }
 
 void validate(const WorkloadSpec& s) {
+  // An option that does not apply to the mode is a mistake to hear about,
+  // not a silent no-op.
+  if (s.rwmix_read && s.rw != RwMode::RandRW)
+    throw UsageError("--rwmix-read: only applies to --rw randrw, but rw is " + std::string(rw_name(s.rw)));
+  if (s.distribution == Distribution::Zipf && !s.is_random())
+    throw UsageError("--distribution: zipf only applies to the random modes, but rw is " + std::string(rw_name(s.rw)));
   if (s.is_direct() && s.bs % 512 != 0)
     throw UsageError("--bs: direct I/O needs a multiple of 512 bytes, got " + std::to_string(s.bs));
   if (s.verify && s.bs % 512 != 0)

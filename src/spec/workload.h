@@ -35,7 +35,7 @@ struct WorkloadSpec {
   static constexpr uint64_t kDefaultRuntimeNs = 2'000'000'000;
   std::string name;                // "" = described by label()
   RwMode rw = RwMode::RandRW;
-  unsigned rwmix_read = 50;       // percent of reads in randrw
+  std::optional<unsigned> rwmix_read;  // percent of reads in randrw (50 when not given)
   uint64_t bs = 4096;
   unsigned qd = 1;
   unsigned jobs = 1;
@@ -70,7 +70,7 @@ struct WorkloadSpec {
   bool writes() const { return rw == RwMode::Write || rw == RwMode::RandWrite || rw == RwMode::RandRW; }
   bool reads() const { return rw == RwMode::Read || rw == RwMode::RandRead || rw == RwMode::RandRW; }
   bool is_direct() const { return direct.value_or(false); }
-  unsigned read_percent() const { return rw == RwMode::RandRW ? rwmix_read : (reads() ? 100 : 0); }
+  unsigned read_percent() const { return rw == RwMode::RandRW ? rwmix_read.value_or(50) : (reads() ? 100 : 0); }
   // What tables and results call this workload: its name, else "randrw 4k qd1".
   std::string label() const;
   uint64_t effective_runtime_ns() const { return runtime_ns ? runtime_ns : (ops ? 0 : kDefaultRuntimeNs); }

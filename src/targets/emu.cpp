@@ -413,6 +413,9 @@ TargetInfo emu_target() {
               throw UsageError("--bs: the emu target needs a multiple of 4k up to 1M (one block per pipe), got " +
                                format_size(s.bs));
             if (s.is_direct()) throw UsageError("--direct: does not apply to the emu target (it has no page cache)");
+            if (s.rw == RwMode::RandRead || s.rw == RwMode::RandWrite)
+              throw UsageError("--rw " + std::string(rw_name(s.rw)) + ": the emu target is a stream without offsets; "
+                               "use read or write (randrw is its mix of the two)");
           },
           [](const WorkloadSpec& s) -> std::unique_ptr<Target> { return std::make_unique<EmuTarget>(s); }};
 }
