@@ -1,5 +1,6 @@
 """Integration tests through the iobench binary: exit codes, output files,
 the JSON schema, and signals. Run by ctest with IOBENCH and IOBENCH_SCHEMA set."""
+import contextlib
 import csv
 import glob
 import io
@@ -279,6 +280,20 @@ class CliTest(unittest.TestCase):
         self.assertIn("an integer from 1 to 4096", p.stderr)
         self.assertFalse(os.path.exists(self.out))
 
+    @contextlib.contextmanager
+    def small_tmpfs(self, size):
+        """A tmpfs of `size` mounted in the test's directory (root only; skipped otherwise)."""
+        if os.geteuid() != 0:
+            self.skipTest("needs root to mount a small tmpfs")
+        mnt = os.path.join(self.dir.name, "tiny")
+        os.mkdir(mnt)
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", mnt]).returncode != 0:
+            self.skipTest("cannot mount a tmpfs here")
+        try:
+            yield mnt
+        finally:
+            subprocess.run(["umount", mnt])
+
     def test_outputs_go_only_to_a_new_path_or_a_regular_file(self):
         # As root, -o /dev/null replaced the device node with a regular file.
         d = self.dir.name
@@ -309,13 +324,7 @@ class CliTest(unittest.TestCase):
     def test_micro_output_on_a_full_disk_keeps_the_previous_file(self):
         # micro's report was written in place: a full disk truncated the
         # previous file to 4 KiB of invalid JSON, and the exit was 0.
-        if os.geteuid() != 0:
-            self.skipTest("needs root to mount a small tmpfs")
-        tiny = os.path.join(self.dir.name, "tiny")
-        os.mkdir(tiny)
-        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", tiny]).returncode != 0:
-            self.skipTest("cannot mount a tmpfs here")
-        try:
+        with self.small_tmpfs("64k") as tiny:
             out = os.path.join(tiny, "micro.json")
             with open(out, "w") as f:
                 f.write("previous")
@@ -330,8 +339,6 @@ class CliTest(unittest.TestCase):
             with open(out) as f:
                 self.assertEqual(f.read(), "previous")
             self.assertEqual(sorted(os.listdir(tiny)), ["fill", "micro.json"])
-        finally:
-            subprocess.run(["umount", tiny])
 
     def test_a_thread_that_cannot_start_fails_its_result_not_the_process(self):
         # 64 thread stacks do not fit in 300 MiB of address space: std::thread
@@ -383,21 +390,13 @@ class CliTest(unittest.TestCase):
         self.assertEqual(huge.returncode, 1, huge.stderr)
         self.assertIn("free on its filesystem", huge.stderr)
         self.assertFalse(os.path.exists(self.out))
-        if os.geteuid() != 0:
-            self.skipTest("the full-filesystem half needs root to mount a small tmpfs")
-        tiny = os.path.join(self.dir.name, "tiny")
-        os.mkdir(tiny)
-        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", tiny]).returncode != 0:
-            self.skipTest("cannot mount a tmpfs here")
-        try:
+        with self.small_tmpfs("8m") as tiny:
             for target in ([], ["--target", "file:" + os.path.join(tiny, "named")]):
                 with self.subTest(target=target):
                     p = subprocess.run([IOBENCH, "run", "--size", "12M", "--backend", "sync", "--ops", "10", *target],
                                        capture_output=True, text=True, timeout=60, env=dict(os.environ, TMPDIR=tiny))
                     self.assertEqual(p.returncode, 1, p.stderr)
                     self.assertEqual(os.listdir(tiny), [])
-        finally:
-            subprocess.run(["umount", tiny])
 
     def test_sigio_handler_survives_an_overflowing_signal_queue_with_two_jobs(self):
         # One job's engine put SIGIO's default action back when it finished
