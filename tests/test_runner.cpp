@@ -22,6 +22,14 @@ using namespace iobench;
 
 namespace {
 
+// A backend of one test engine, E(out): what it records goes to `out`.
+template <typename E, typename Out>
+BackendInfo test_backend(const char* name, Out* out) {
+  return {name, "test", {{"default", "test"}}, kCapNone, {}, [] { return std::string(); },
+          [](const Target&, const WorkloadSpec&, unsigned) { return Fit{}; },
+          [out](const EngineConfig&) { return std::make_unique<E>(out); }};
+}
+
 class RunnerTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -230,9 +238,7 @@ TEST_F(RunnerTest, RefusedRequestsKeepTheirOffsets) {
   // A sequential pass must visit every block once, however many requests the
   // engine accepts per call (this failed when refused requests were re-prepared).
   std::vector<uint64_t> seen;
-  BackendInfo info{"stingy", "test", {{"default", "test"}}, kCapNone, {}, [] { return std::string(); },
-                   [](const Target&, const WorkloadSpec&, unsigned) { return Fit{}; },
-                   [&seen](const EngineConfig&) { return std::make_unique<StingyEngine>(&seen); }};
+  BackendInfo info = test_backend<StingyEngine>("stingy", &seen);
   WorkloadSpec s = spec(RwMode::Read);
   s.jobs = 1;
   s.qd = 8;
@@ -291,9 +297,7 @@ class AffinityEngine final : public Engine {
 
 TEST_F(RunnerTest, CpusPinTheJobsAndTheThreadsTheyStart) {
   std::vector<std::vector<unsigned>> seen;
-  BackendInfo info{"affinity", "test", {{"default", "test"}}, kCapNone, {}, [] { return std::string(); },
-                   [](const Target&, const WorkloadSpec&, unsigned) { return Fit{}; },
-                   [&seen](const EngineConfig&) { return std::make_unique<AffinityEngine>(&seen); }};
+  BackendInfo info = test_backend<AffinityEngine>("affinity", &seen);
   const std::vector<unsigned> mine = AffinityEngine::cpus_of_this_thread();
   if (mine.size() < 2) GTEST_SKIP() << "this process may use one CPU: pinned and unpinned look the same";
   const unsigned last = mine.back();  // not the whole set
@@ -389,9 +393,7 @@ class SerialReapEngine final : public Engine {
 // request's own end: poll at qd 16 read 7.7us high on a 17.9us mean.
 TEST_F(RunnerTest, EachCompletionCarriesItsOwnStamp) {
   std::vector<uint64_t> truth;
-  BackendInfo info{"serial", "test", {{"default", "test"}}, kCapNone, {}, [] { return std::string(); },
-                   [](const Target&, const WorkloadSpec&, unsigned) { return Fit{}; },
-                   [&truth](const EngineConfig&) { return std::make_unique<SerialReapEngine>(&truth); }};
+  BackendInfo info = test_backend<SerialReapEngine>("serial", &truth);
   WorkloadSpec s = spec(RwMode::Read);
   s.jobs = 1;
   s.qd = 16;
