@@ -43,4 +43,18 @@ inline void sleep_until_ns(uint64_t t) {
   }
 }
 
+// How long before a deadline to stop sleeping and spin: a timed sleep wakes
+// late (a few us with minimal slack, tens where the CPU had halted), and that
+// would be lateness. Learned from the sleeps' own wake-ups: up at once to
+// 1.25x the lateness seen, down by 1/64 a sleep, within [kMin, kMax]. The
+// rate limiter and the emu's emulator both wait this way.
+struct SpinGuard {
+  static constexpr uint64_t kMin = 10'000, kMax = 500'000;
+  uint64_t ns;
+  void learn(uint64_t late) {
+    const uint64_t want = late + late / 4;
+    ns = want > ns ? std::min(want, kMax) : std::max(ns - ns / 64, kMin);
+  }
+};
+
 }  // namespace iobench

@@ -167,7 +167,7 @@ class Worker {
       int64_t timeout = -1;
       if (interval_ && nfree_) {
         const uint64_t now = now_ns();  // after the submission, not before it
-        timeout = next_due_ > now + spin_ns_ ? static_cast<int64_t>(next_due_ - now - spin_ns_) : 0;
+        timeout = next_due_ > now + spin_.ns ? static_cast<int64_t>(next_due_ - now - spin_.ns) : 0;
       }
       reap(timeout);
     }
@@ -251,23 +251,18 @@ class Worker {
     st_.live_ops.store(st_.ops, std::memory_order_relaxed);
   }
 
-  // Sleeps until shortly before t, then spins to it: a timed sleep wakes
-  // late (a few us with minimal slack, tens where the vCPU was halted), and
-  // that would be lateness. The guard is learned from the sleeps' own
-  // wake-ups: up at once, down slowly.
+  // Sleeps until shortly before t, then spins to it (SpinGuard).
   void wait_until(uint64_t t) {
-    if (uint64_t now = now_ns(); t > now + spin_ns_) {
-      const uint64_t wake = t - spin_ns_;
+    if (uint64_t now = now_ns(); t > now + spin_.ns) {
+      const uint64_t wake = t - spin_.ns;
       sleep_until_ns(wake);
-      const uint64_t late = now_ns() - wake, want = late + late / 4;
-      spin_ns_ = want > spin_ns_ ? std::min(want, kMaxSpinNs) : std::max(spin_ns_ - spin_ns_ / 64, kMinSpinNs);
+      spin_.learn(now_ns() - wake);
     }
     const uint64_t from = now_ns();
     while (now_ns() < t) {
     }
     st_.spin_ns += now_ns() - from;
   }
-  static constexpr uint64_t kMinSpinNs = 10'000, kMaxSpinNs = 500'000;
 
   // Lets what is in flight land before the engine (and its buffers) go away;
   // those completions are not counted: they finished after the clock stopped.
@@ -354,7 +349,7 @@ class Worker {
   int carried_ = 0;
   uint64_t issued_ = 0, writes_since_flush_ = 0;
   uint64_t interval_ = 0, next_due_ = 0;  // --rate: ns between issues, the next intended issue time
-  uint64_t spin_ns_ = 50'000;             // --rate: spin this long before an issue (wait_until)
+  SpinGuard spin_{50'000};                // --rate: spin this long before an issue (wait_until)
   const unsigned read_pct_ = p_.spec.read_percent();
   const bool timed_submit_ = p_.backend.info->caps & kCapTimedSubmit;
   const uint64_t data_seed_ = p_.target.data_seed();

@@ -78,7 +78,7 @@ class EmuTarget final : public Target {
         mode_(static_cast<Mode>(s.get(kMode))),
         guard_fixed_(s.given(kSpinGuard)),
         can_spin_(cpus_allowed() != 1),
-        guard_ns_(!can_spin_ ? 0 : guard_fixed_ ? s.get(kSpinGuard) : kMinGuardNs) {
+        guard_{!can_spin_ ? 0 : guard_fixed_ ? s.get(kSpinGuard) : SpinGuard::kMin} {
     service_ns_ = latency_ns_ + (bandwidth_ ? bs_ * 1'000'000'000ull / bandwidth_ : 0);
     // A job that closes its channel while a block is due must give the
     // emulator EPIPE, not kill the process with SIGPIPE.
@@ -164,7 +164,7 @@ class EmuTarget final : public Target {
                         {"bandwidth_bytes_per_s", bandwidth_},
                         {"fail_every", fail_every_},
                         {"service_ns", service_ns_}};
-    if (guard_fixed_ || !can_spin_) j["spin_guard_ns"] = guard_ns_;
+    if (guard_fixed_ || !can_spin_) j["spin_guard_ns"] = guard_.ns;
     return j;
   }
 
@@ -187,12 +187,12 @@ class EmuTarget final : public Target {
     if (p50 >= kSaturatedP50Ns)
       notes.push_back("emu: the emulator was the bottleneck: half its blocks were ready " + format_duration(p50) +
                       " or more after their deadline (p99 " + format_duration(p99) +
-                      "), so latency and IOPS here are the emulator's limit, not the model's");
+                      "), so latency and IOPS here are the emulator's limit, not the model's (lower --qd or "
+                      "--jobs, raise --emu-latency, or run with --cpu-idle shallow)");
   }
 
  private:
   static constexpr uint64_t kWakeKey = ~uint64_t{0};
-  static constexpr uint64_t kMinGuardNs = 10'000, kMaxGuardNs = 500'000;
   enum Kind : uint8_t { kFill, kDrain };
 
   struct Chan {
@@ -223,28 +223,22 @@ class EmuTarget final : public Target {
       if (has_pending_.exchange(false, std::memory_order_acquire)) adopt();
       if (mode_ == kRequest) take_doorbells();
       uint64_t now = now_ns();
-      if (!heap_.empty() && heap_.top().t <= now + guard_ns_) {
+      if (!heap_.empty() && heap_.top().t <= now + guard_.ns) {
         serve_due();
         continue;
       }
       const uint64_t deadline = heap_.empty() ? UINT64_MAX : heap_.top().t;
       if (mode_ == kRequest && !bell_->sleeping(deadline)) continue;
       if (deadline != UINT64_MAX) prepare(heap_.top());
-      const uint64_t wake_at = deadline == UINT64_MAX ? 0 : deadline - guard_ns_;
+      const uint64_t wake_at = deadline == UINT64_MAX ? 0 : deadline - guard_.ns;
       now = now_ns();
       const timespec ts = to_timespec(deadline == UINT64_MAX ? 1'000'000'000 : wake_at > now ? wake_at - now : 0);
       int n = ::epoll_pwait2(epfd_.get(), evs, 64, &ts, nullptr);
       if (mode_ == kRequest) bell_->awake();
-      if (n == 0 && deadline != UINT64_MAX) learn(now_ns() - wake_at);
+      // A fixed guard (or none: one CPU) stays as it is.
+      if (n == 0 && deadline != UINT64_MAX && !guard_fixed_ && can_spin_) guard_.learn(now_ns() - wake_at);
       for (int i = 0; i < n; ++i) on_event(evs[i]);
     }
-  }
-
-  // The guard follows the sleeps' own lateness: up at once, down slowly.
-  void learn(uint64_t late) {
-    if (guard_fixed_ || !can_spin_) return;
-    const uint64_t want = late + late / 4;
-    guard_ns_ = want > guard_ns_ ? std::min(want, kMaxGuardNs) : std::max(guard_ns_ - guard_ns_ / 64, kMinGuardNs);
   }
 
   // Spins to the earliest deadline, then serves everything due. In stream
@@ -381,7 +375,7 @@ class EmuTarget final : public Target {
   const uint64_t bs_, latency_ns_, bandwidth_, fail_every_;
   const Mode mode_;
   const bool guard_fixed_, can_spin_;
-  uint64_t guard_ns_;  // the emulator thread's, once it runs
+  SpinGuard guard_;  // the emulator thread's, once it runs
   uint64_t service_ns_;
   Fd epfd_, wake_;
   mutable std::optional<Doorbell> bell_;  // request mode; jobs ring it through their channels

@@ -162,7 +162,8 @@ class FileTarget final : public Target {
         const uint64_t avail = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
         if (to - from > avail)
           throw RuntimeError("--size: laying out " + format_size(to - from) + " in '" + path_ + "' needs more than the " +
-                             format_size(avail - avail % 4096) + " free on its filesystem");
+                             format_size(avail - avail % 4096) + " free on its filesystem (lower --size, or put "
+                             "the target elsewhere: --target file:PATH or TMPDIR)");
       }
       if (!temporary_) ours_ = true;
       constexpr size_t kChunk = 1 << 20;
