@@ -35,4 +35,10 @@ bool StopSignal::wait(uint64_t ns) {
   return signo_ != 0;
 }
 
+bool StopSignal::pending() {
+  sigset_t p;
+  if (sigpending(&p) != 0) return false;
+  return sigismember(&p, SIGINT) == 1 || sigismember(&p, SIGTERM) == 1 || sigismember(&p, SIGHUP) == 1;
+}
+
 }  // namespace iobench

@@ -16,6 +16,9 @@ class StopSignal {
   bool wait(uint64_t ns);
   bool poll() { return wait(0); }
   bool received() const { return signo_ != 0; }
+  // A stop signal waits to be taken, for work that has no StopSignal at
+  // hand (a target's layout) and throws Stopped on it; left pending for wait().
+  static bool pending();
   int exit_code() const { return 128 + signo_; }
 
  private:

@@ -16,7 +16,8 @@ bool is_target_option(const OptionDecl& d) {
 // An option given for a target or backend this run does not use is a
 // mistake the user wants to hear about, not a silent no-op.
 void check_options(const WorkloadSpec& s, const std::vector<BackendChoice>& chosen) {
-  for (auto& [decl, value] : s.options) {
+  for (auto& option : s.options) {
+    const OptionDecl* decl = option.first;
     if (is_target_option(*decl)) {
       if (decl->owner != s.target.kind)
         throw UsageError(decl->flag() + ": only applies to --target " + std::string(decl->owner));
@@ -104,6 +105,9 @@ std::vector<Result> run_plan(const Plan& plan, StopSignal& stop, const RunOption
     std::unique_ptr<Target> target;
     try {
       target = make_target(point);
+    } catch (const Stopped&) {
+      stop.poll();  // takes the signal: the run ends as interrupted
+      break;
     } catch (const RuntimeError& e) {
       if (results.empty()) throw;  // nothing measured yet: fail plainly, write nothing
       for (auto& b : plan.backends) results.push_back(failed_result(point, b, e.what()));

@@ -28,6 +28,9 @@ namespace iobench {
 namespace {
 
 enum Phase : int { kSetup, kRamp, kMeasure, kStop };
+// The longest a job thread waits (a rate interval, a reap timeout) without
+// looking whether the run has stopped: docs/reliability.md promises 100 ms.
+constexpr int64_t kStopCheckNs = 50'000'000;
 
 struct Shared {
   explicit Shared(unsigned threads) : ready(threads), measured(threads) {}
@@ -168,6 +171,7 @@ class Worker {
       if (interval_ && nfree_) {
         const uint64_t now = now_ns();  // after the submission, not before it
         timeout = next_due_ > now + spin_.ns ? static_cast<int64_t>(next_due_ - now - spin_.ns) : 0;
+        timeout = std::min<int64_t>(timeout, kStopCheckNs);
       }
       reap(timeout);
     }
@@ -231,6 +235,12 @@ class Worker {
     if (got <= 0) return;
     uint64_t t = now_ns();
     inflight_ -= static_cast<unsigned>(got);
+    // Completed after the measurement stopped (a device told to hurry
+    // serves what is in flight at once, early): counted nowhere.
+    if (sh_.phase.load(std::memory_order_acquire) == kStop) {
+      for (int i = 0; i < got; ++i) free_list_[nfree_++] = done_[i];
+      return;
+    }
     for (int i = 0; i < got; ++i) {
       Request* r = done_[i];
       // The engine's own stamp where it saw this request complete by itself
@@ -252,9 +262,14 @@ class Worker {
   }
 
   // Sleeps until shortly before t, then spins to it (SpinGuard).
+  // A long interval (--rate 1) sleeps in slices, so a stop is seen at once.
   void wait_until(uint64_t t) {
     if (uint64_t now = now_ns(); t > now + spin_.ns) {
       const uint64_t wake = t - spin_.ns;
+      for (; wake > now + kStopCheckNs; now = now_ns()) {
+        sleep_until_ns(now + kStopCheckNs);
+        if (sh_.phase.load(std::memory_order_relaxed) == kStop) return;
+      }
       sleep_until_ns(wake);
       spin_.learn(now_ns() - wake);
     }
@@ -412,14 +427,16 @@ struct Snapshot {
   static Snapshot take(const Target& t) { return {Usage::process(), Usage::thread(), t.own_usage()}; }
 };
 
+enum class Drive { Done, Interrupted, InterruptedInRamp };
+
 // The coordinating thread's part of a repetition: ramp, then measure until
 // the runtime is up, every worker finished, or a stop signal. `u0` is taken
-// when measuring began. Returns true when interrupted.
-bool drive(const WorkloadSpec& spec, const Target& target, Shared& shared, const std::vector<WorkerState>& states,
+// when measuring began.
+Drive drive(const WorkloadSpec& spec, const Target& target, Shared& shared, const std::vector<WorkerState>& states,
            StopSignal& stop, Progress& progress, Snapshot& u0) {
   const uint64_t t0 = now_ns();
   u0 = Snapshot::take(target);
-  if (shared.abort.load()) return false;
+  if (shared.abort.load()) return Drive::Done;
   shared.phase.store(spec.ramp_ns ? kRamp : kMeasure);
   shared.phase.notify_all();
   bool interrupted = false;
@@ -429,6 +446,8 @@ bool drive(const WorkloadSpec& spec, const Target& target, Shared& shared, const
       interrupted = stop.wait(std::min<uint64_t>(t0 + spec.ramp_ns - now_ns(), 200'000'000));
       progress.update(now_ns() - t0, spec.ramp_ns, live_ops(states), "ramp");
     }
+    // What the workers counted so far is the ramp's: never a measurement.
+    if (interrupted) return Drive::InterruptedInRamp;
     measure_t0 = now_ns();
     u0 = Snapshot::take(target);
     shared.phase.store(kMeasure);
@@ -442,7 +461,7 @@ bool drive(const WorkloadSpec& spec, const Target& target, Shared& shared, const
     interrupted = stop.wait(std::min<uint64_t>(deadline - t, runtime ? 200'000'000 : 20'000'000));
     progress.update(now_ns() - measure_t0, runtime, live_ops(states), "run");
   }
-  return interrupted;
+  return interrupted ? Drive::Interrupted : Drive::Done;
 }
 
 // The workers' figures merged into one repetition's metrics; their failures,
@@ -491,7 +510,8 @@ Metrics collect(const std::vector<WorkerState>& states, const Snapshot& u0, cons
 }
 
 // One repetition; a failure to start or mid-run sets result.status and reason.
-Metrics run_once(const WorkloadSpec& spec, const BackendChoice& backend, const Target& target, unsigned rep,
+// Nothing when nothing was measured (stopped during the ramp).
+std::optional<Metrics> run_once(const WorkloadSpec& spec, const BackendChoice& backend, const Target& target, unsigned rep,
                  StopSignal& stop, const RunOptions& opts, Result& result) {
   const std::vector<WorkerParams> params = worker_params(spec, backend, target, rep);
   result.threads = static_cast<unsigned>(params.size());
@@ -518,13 +538,22 @@ Metrics run_once(const WorkloadSpec& spec, const BackendChoice& backend, const T
   shared.ready.wait();
   Progress progress(opts.progress, backend.label());
   Snapshot u0{};
-  const bool interrupted = drive(spec, target, shared, states, stop, progress, u0);
+  const Drive how = drive(spec, target, shared, states, stop, progress, u0);
   shared.phase.store(kStop);
   shared.phase.notify_all();  // wakes workers still in setup after a failure
-  shared.measured.wait();     // the measure phase ends when the last worker leaves it
+  // What is in flight would otherwise hold the workers up to a whole device
+  // latency (emu: up to 10 s); it counts nowhere now (Worker::reap).
+  target.hurry(true);
+  shared.measured.wait();  // the measure phase ends when the last worker leaves it
   const Snapshot u1 = Snapshot::take(target);
   for (auto& t : pool) t.join();
+  target.hurry(false);
   progress.clear();
+  if (how == Drive::InterruptedInRamp) {
+    result.status = Status::Interrupted;
+    return std::nullopt;
+  }
+  const bool interrupted = how == Drive::Interrupted;
 
   Metrics m = collect(states, u0, u1, backend.info->caps & kCapHelperThreads, result);
   bool failed = std::any_of(states.begin(), states.end(), [](auto& st) { return !st.failure.empty(); });
@@ -620,7 +649,7 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
       result.status = Status::Interrupted;
       break;
     }
-    Metrics m;
+    std::optional<Metrics> m;
     try {
       m = run_once(spec, backend, target, rep, stop, opts, result);
     } catch (const RuntimeError& e) {  // its threads could not start: this result fails, the others stand
@@ -631,7 +660,8 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
     if (spec.writes() && !(backend.info->caps & kCapNoIo))
       if (std::string done = target.settle(); !done.empty() && rep == 0) result.notes.push_back(done);
     // A failed setup measured nothing; a failure mid-run keeps what it measured.
-    if (m.ops || result.status == Status::Ok || result.status == Status::Interrupted) result.repetitions.push_back(std::move(m));
+    if (m && (m->ops || result.status == Status::Ok || result.status == Status::Interrupted))
+      result.repetitions.push_back(std::move(*m));
     if (result.status != Status::Ok) break;
   }
   target.report(before, target.totals(), result.target, result.notes);

@@ -103,6 +103,12 @@ class EmuTarget final : public Target {
     thread_.join();
   }
 
+  void hurry(bool on) const override {
+    hurry_.store(on, std::memory_order_release);
+    uint64_t one = 1;
+    (void)::write(wake_.get(), &one, sizeof one);
+  }
+
   KernelAio kernel_aio() const override { return KernelAio::Blocks; }
   bool direct() const override { return false; }
   bool seekable() const override { return false; }
@@ -223,7 +229,8 @@ class EmuTarget final : public Target {
       if (has_pending_.exchange(false, std::memory_order_acquire)) adopt();
       if (mode_ == kRequest) take_doorbells();
       uint64_t now = now_ns();
-      if (!heap_.empty() && heap_.top().t <= now + guard_.ns) {
+      hurrying_ = hurry_.load(std::memory_order_acquire);
+      if (!heap_.empty() && (hurrying_ || heap_.top().t <= now + guard_.ns)) {
         serve_due();
         continue;
       }
@@ -244,21 +251,22 @@ class EmuTarget final : public Target {
   // Spins to the earliest deadline, then serves everything due. In stream
   // mode a block taken meanwhile starts the next service time, so the spin
   // keeps looking (a non-blocking epoll_wait) instead of noticing it late.
+  // Hurrying (Target::hurry), everything is due now.
   void serve_due() {
     const Event first = heap_.top();
     prepare(first);
     epoll_event evs[64];
     const timespec zero{0, 0};
-    while (now_ns() < first.t)
+    while (!hurrying_ && now_ns() < first.t)
       if (mode_ == kStream)
         for (int i = 0, n = ::epoll_pwait2(epfd_.get(), evs, 64, &zero, nullptr); i < n; ++i) on_event(evs[i]);
-    uint64_t now = now_ns();
+    uint64_t now = hurrying_ ? UINT64_MAX : now_ns();
     while (!heap_.empty() && heap_.top().t <= now) {
       Event e = heap_.top();
       heap_.pop();
       auto it = chans_.find(e.chan);
       if (it != chans_.end()) e.kind == kFill ? fill(it->second, e) : drain(it->second, e);
-      now = now_ns();
+      if (!hurrying_) now = now_ns();
     }
   }
 
@@ -357,13 +365,13 @@ class EmuTarget final : public Target {
     c.pos += bs_;
     const uint64_t ready = now_ns();
     pattern::stamp_ready(buf_.data(), ready);
-    lateness_.record(ready - e.t);
+    if (!hurrying_) lateness_.record(ready - e.t);
     if (::write(c.aw.get(), buf_.data(), n) > 0) c.a_full = true;
     prepared_chan_ = UINT64_MAX;
   }
 
   void drain(Chan& c, const Event& e) {
-    lateness_.record(now_ns() - e.t);
+    if (!hurrying_) lateness_.record(now_ns() - e.t);
     // A write already blocked on the full pipe lands now. In stream mode the
     // prefill is not a request, and the landing raises EPOLLIN, which starts
     // the next service time.
@@ -382,6 +390,8 @@ class EmuTarget final : public Target {
   AlignedBuffer buf_, sink_;  // the next block to serve; where drained writes go
   std::thread thread_;
   std::atomic<bool> stop_{false};
+  mutable std::atomic<bool> hurry_{false};  // Target::hurry
+  bool hurrying_ = false;                   // the emulator thread's copy for this pass
   mutable std::atomic<bool> has_pending_{false};
   mutable std::mutex mu_;
   mutable uint64_t next_id_ = 0;

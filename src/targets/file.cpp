@@ -17,6 +17,7 @@
 #include "core/errors.h"
 #include "core/fs.h"
 #include "core/pattern.h"
+#include "core/stop_signal.h"
 #include "core/units.h"
 #include "targets/target.h"
 
@@ -171,11 +172,12 @@ class FileTarget final : public Target {
       for (uint64_t off = from; off < to; off += kChunk) {
         size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, to - off));
         size_t padded = (n + pattern::kSector - 1) / pattern::kSector * pattern::kSector;
+        if (StopSignal::pending()) throw Stopped();  // a terabyte takes minutes: Ctrl-C must not
         pattern::fill(buf.data(), padded, off, seed_);
         if (::pwrite(fd.get(), buf.data(), n, static_cast<off_t>(off)) != static_cast<ssize_t>(n))
           throw RuntimeError("--target: laying out '" + path_ + "' failed: " + errno_text(errno ? errno : ENOSPC));
       }
-    } catch (const RuntimeError&) {
+    } catch (...) {
       if (fresh) ::unlink(path_.c_str());
       throw;
     }

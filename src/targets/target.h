@@ -86,6 +86,10 @@ class Target {
   // Blocks carry the time the device made them ready (pattern::stamp_ready):
   // the runner measures each read's notification delay from it.
   virtual bool stamps_ready() const { return false; }
+  // Serve what is in flight at once (true) from now until told to stop
+  // (false): the measurement has ended and those requests count nowhere,
+  // so a stop does not wait out a long device latency.
+  virtual void hurry(bool on) const { (void)on; }
   // Seed the readable data was stamped with (the pattern of core/pattern.h).
   virtual uint64_t data_seed() const = 0;
   // A write workload without --verify left unstamped data behind.
