@@ -551,6 +551,18 @@ class CliTest(unittest.TestCase):
                 self.assertEqual(self.load_valid()["results"], [])
                 os.remove(self.out)
 
+    def test_dry_run_prints_the_plan_and_runs_nothing(self):
+        p = run("run", "--backend", "sync,io_uring", "--qd", "1,8", "--size", "1G", "--dry-run", "-o", self.out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        plans = json.loads(p.stdout)["plans"]
+        self.assertEqual(len(plans), 1)
+        self.assertEqual(plans[0]["backends"], ["sync:default", "io_uring:default"])
+        self.assertEqual([pt["qd"] for pt in plans[0]["points"]], [1, 8])
+        self.assertFalse(os.path.exists(self.out))
+        # Checked as a run would be: bad input is still exit 2.
+        p = run("run", "--rw", "read", "--rwmix-read", "70", "--dry-run")
+        self.assertEqual(p.returncode, 2)
+
     def test_emu_options_need_the_emu_target(self):
         p = run("run", "--emu-latency", "1ms", "--ops", "10", "-o", self.out)
         self.assertEqual(p.returncode, 2)

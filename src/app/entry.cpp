@@ -1,10 +1,13 @@
-// iobench: identical workloads across the Linux I/O models.
+#include "app/entry.h"
+
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
 
 #include <cstring>
+#include <new>
+#include <system_error>
 
 #include "cli/commands.h"
 #include "core/build_info.h"
@@ -13,7 +16,12 @@
 
 namespace {
 
+constexpr int kInternalError = 70;
+
 // The contract's exits: bad input 2, a runtime failure 1, one line each.
+// Any other exception is a defect in iobench (a library's text that should
+// have become a line naming the field): exit 70, EX_SOFTWARE, which the fuzz
+// harnesses treat as a finding.
 template <typename F>
 int reporting_errors(F&& command) {
   try {
@@ -21,9 +29,18 @@ int reporting_errors(F&& command) {
   } catch (const iobench::UsageError& e) {
     std::fprintf(stderr, "iobench: %s\n", e.what());
     return 2;
-  } catch (const std::exception& e) {
+  } catch (const iobench::RuntimeError& e) {
     std::fprintf(stderr, "iobench: %s\n", e.what());
     return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "iobench: out of memory (ulimit -v, or the machine's)\n");
+    return 1;
+  } catch (const std::system_error& e) {
+    std::fprintf(stderr, "iobench: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "iobench: internal error (please report it): %s\n", e.what());
+    return kInternalError;
   }
 }
 
@@ -39,7 +56,7 @@ int flushed(int rc) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int iobench::entry(int argc, char** argv) {
   // A closed pipe on stdout must be an error iobench reports, not a SIGPIPE
   // that kills it before the result file is written.
   std::signal(SIGPIPE, SIG_IGN);

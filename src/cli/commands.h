@@ -1,5 +1,5 @@
 #pragma once
-// The subcommands; main.cpp only wires them to CLI11.
+// The subcommands; app/entry.cpp only wires them to CLI11.
 #include <functional>
 
 #include <CLI/CLI.hpp>

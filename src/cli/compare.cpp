@@ -43,13 +43,65 @@ struct CompareArgs {
   std::vector<std::string> run_args;
 };
 
+// Every part of a result document that compare reads, with the type it
+// reads it as: a document edited by hand or cut short is refused here with
+// the place that is wrong, never met later as a library's exception.
+void check_shape(const json& doc, const std::string& where) {
+  auto bad = [&](const std::string& at, const char* want) {
+    throw UsageError(where + " is not an iobench result document: " + at + " must be " + want);
+  };
+  auto object = [&](const json& v, const std::string& at) {
+    if (!v.is_object()) bad(at, "an object");
+  };
+  // Optional members read with a default: if present, of the type read.
+  auto typed = [&](const json& obj, const std::string& at, std::initializer_list<const char*> names,
+                   bool (json::*is)() const noexcept, const char* want) {
+    for (const char* n : names)
+      if (obj.contains(n) && !(obj[n].*is)()) bad(at + "." + n, want);
+  };
+  object(doc, "the document");
+  if (doc.contains("context")) object(doc["context"], "context");
+  if (!doc.contains("results") || !doc["results"].is_array()) bad("results", "an array");
+  const auto& results = doc["results"];
+  for (size_t i = 0; i < results.size(); ++i) {
+    const json& r = results[i];
+    const std::string at = "results[" + std::to_string(i) + "]";
+    object(r, at);
+    typed(r, at, {"status", "backend", "variant"}, &json::is_string, "a string");
+    if (r.value("status", "") != "ok") continue;
+    for (const char* part : {"workload", "target"})
+      if (!r.contains(part)) bad(at + "." + part, "an object");
+      else object(r[part], at + "." + part);
+    typed(r["workload"], at + ".workload", {"name", "rw"}, &json::is_string, "a string");
+    typed(r["workload"], at + ".workload", {"bs_bytes", "qd", "jobs"}, &json::is_number, "a number");
+    typed(r["workload"], at + ".workload", {"direct"}, &json::is_boolean, "true or false");
+    typed(r["target"], at + ".target", {"kind", "path"}, &json::is_string, "a string");
+    typed(r["target"], at + ".target", {"temporary"}, &json::is_boolean, "true or false");
+    if (!r.contains("repetitions") || !r["repetitions"].is_array() || r["repetitions"].empty())
+      bad(at + ".repetitions", "a non-empty array");
+    for (size_t k = 0; k < r["repetitions"].size(); ++k) {
+      const json& rep = r["repetitions"][k];
+      const std::string rat = at + ".repetitions[" + std::to_string(k) + "]";
+      object(rep, rat);
+      // A figure is compared over every repetition: each has it, or none.
+      for (const Figure* f : compared_figures()) {
+        const json::json_pointer p(f->path);
+        if (rep.contains(p) ? !rep[p].is_number() : r["repetitions"][0].contains(p))
+          bad(rat + f->path, "a number (as in every repetition)");
+      }
+    }
+  }
+}
+
 json load_doc(const std::string& path, const char* which) {
   const json doc = read_json_file(path, which);
+  const std::string where = std::string(which) + ": '" + path + "'";
   if (!doc.is_object() || !doc.contains("schema_version") || !doc.contains("results"))
-    throw UsageError(std::string(which) + ": '" + path + "' is not an iobench result document");
+    throw UsageError(where + " is not an iobench result document");
   if (doc["schema_version"] != kSchemaVersion)
-    throw UsageError(std::string(which) + ": '" + path + "' has schema_version " + shown(doc["schema_version"]) +
-                     "; this iobench reads " + std::to_string(kSchemaVersion));
+    throw UsageError(where + " has schema_version " + shown(doc["schema_version"]) + "; this iobench reads " +
+                     std::to_string(kSchemaVersion));
+  check_shape(doc, where);
   return doc;
 }
 
@@ -182,17 +234,20 @@ json compare_docs(const json& base, const json& next, const CompareArgs& a) {
               {"test", "Mann-Whitney U, two-sided, over repetitions; Holm across the gated comparisons"},
               {"warnings", json::array()}, {"pairs", json::array()}, {"only_in_base", json::array()},
               {"only_in_new", json::array()}};
+  const json none = json::object();
+  const json& bc = base.contains("context") ? base["context"] : none;
+  const json& nc = next.contains("context") ? next["context"] : none;
   for (const char* f : {"hostname", "cpu_model", "kernel", "nproc"})
-    if (base["context"].value(f, json()) != next["context"].value(f, json()))
-      out["warnings"].push_back(std::string("the runs differ in ") + f + ": " + base["context"].value(f, json()).dump() +
-                                " vs " + next["context"].value(f, json()).dump());
+    if (bc.value(f, json()) != nc.value(f, json()))
+      out["warnings"].push_back(std::string("the runs differ in ") + f + ": " + bc.value(f, json()).dump() + " vs " +
+                                nc.value(f, json()).dump());
   std::vector<std::pair<std::string, const json*>> b_ok, n_ok;
   for (auto& r : base["results"])
     if (r.value("status", "") == "ok") b_ok.emplace_back(match_key(r), &r);
   for (auto& r : next["results"])
     if (r.value("status", "") == "ok") n_ok.emplace_back(match_key(r), &r);
   for (auto& [key, br] : b_ok) {
-    auto it = std::find_if(n_ok.begin(), n_ok.end(), [&](auto& e) { return e.first == key; });
+    auto it = std::find_if(n_ok.begin(), n_ok.end(), [&key = key](auto& e) { return e.first == key; });
     if (it == n_ok.end()) {
       out["only_in_base"].push_back(key_of(*br));
       continue;
@@ -207,7 +262,7 @@ json compare_docs(const json& base, const json& next, const CompareArgs& a) {
     out["pairs"].push_back(pair);
   }
   for (auto& [key, nr] : n_ok)
-    if (std::none_of(b_ok.begin(), b_ok.end(), [&](auto& e) { return e.first == key; }))
+    if (std::none_of(b_ok.begin(), b_ok.end(), [&key = key](auto& e) { return e.first == key; }))
       out["only_in_new"].push_back(key_of(*nr));
   if (out["pairs"].empty())
     throw UsageError("nothing to compare: no successful result of BASE matches one of NEW (the workload's fields, "

@@ -22,10 +22,24 @@ struct RunArgs {
   std::string format = "table";
   bool quiet = false;
   bool histogram = false;
+  bool dry_run = false;
   // Workload fields given as flags, in command-line spelling; parsed by the
   // same code as workload files so both accept and reject the same things.
   std::vector<std::tuple<std::string, std::string, std::string>> fields;  // flag, field, value
 };
+
+// What --dry-run prints: every point as the workload fields it would run
+// with, and the backends it would run on each.
+nlohmann::json dry_run_json(const std::vector<Plan>& plans) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Plan& plan : plans) {
+    nlohmann::json backends = nlohmann::json::array(), points = nlohmann::json::array();
+    for (auto& b : plan.backends) backends.push_back(b.label());
+    for (auto& p : plan.points) points.push_back(to_json(p));
+    out.push_back({{"backends", backends}, {"points", points}});
+  }
+  return {{"plans", out}};
+}
 
 int run(RunArgs& a, int argc, char** argv) {
   // Block SIGINT/SIGTERM before any thread exists (see StopSignal).
@@ -50,6 +64,11 @@ int run(RunArgs& a, int argc, char** argv) {
     throw UsageError("--histogram: the buckets go into the JSON document; give -o FILE or --format json");
 
   if (!a.output.empty()) check_output_path(a.output, "--output");
+  if (a.dry_run) {
+    std::string out = dry_run_json(plans).dump(2) + "\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return 0;
+  }
 
   nlohmann::json context = make_context(argc, argv);
   RunOptions opts{!a.quiet && ::isatty(STDERR_FILENO)};
@@ -92,6 +111,8 @@ Command add_run_command(CLI::App& app, int argc, char** argv) {
   sub->add_option("--format", args->format, "stdout format")->check(CLI::IsMember(names));
   sub->add_flag("-q,--quiet", args->quiet, "no progress line");
   sub->add_flag("--histogram", args->histogram, "put the latency histogram buckets in the JSON (for CDF plots)");
+  sub->add_flag("--dry-run", args->dry_run, "print the points and backends the run would measure (JSON), "
+                                             "after every check, and run nothing");
   // Every workload field has a flag, declared with the field.
   for (const FieldInfo& f : workload_parser().fields()) {
     std::string flag = f.flag, field(f.field);
