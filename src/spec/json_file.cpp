@@ -32,6 +32,8 @@ json read_json_file(const std::string& path, const std::string& flag) {
   } catch (const json::parse_error& e) {
     // e.what() is long and multi-part; keep the byte position only.
     throw UsageError(flag + ": '" + path + "' is not valid JSON (error at byte " + std::to_string(e.byte) + ")");
+  } catch (const json::out_of_range&) {  // 1E400: valid JSON, but no double holds it
+    throw UsageError(flag + ": '" + path + "' holds a number beyond the range of a double");
   }
 }
 
