@@ -27,6 +27,7 @@ std::vector<std::string> all_variants() {
 class BackendTest : public testing::TestWithParam<std::string> {
  public:
   void SetUp() override {
+    if (std::string why = sanitizer_cannot_run(GetParam()); !why.empty()) GTEST_SKIP() << why;
     path_ = scratch_path("backend-" + GetParam());
     std::remove(path_.c_str());
     choice_ = resolve_backends({GetParam()}).front();

@@ -22,7 +22,10 @@ class Doorbell {
   // on the stack at most once.
   struct Box {
     std::atomic<uint64_t> word{0};  // issue time << 1 | write
-    Box* next = nullptr;
+    // Written by a job, read by the device. The head's CAS and exchange order
+    // them; a box rung again is ordered by the pipe its block went through,
+    // which ThreadSanitizer cannot see: relaxed atomics cost nothing and say so.
+    std::atomic<Box*> next{nullptr};
     uint64_t chan = 0;  // the device's name for the channel
   };
 
@@ -32,7 +35,7 @@ class Doorbell {
   void ring(Box& b, bool write, uint64_t issued_ns) {
     b.word.store(issued_ns << 1 | (write ? 1 : 0), std::memory_order_relaxed);
     Box* head = head_.load(std::memory_order_relaxed);
-    do b.next = head;
+    do b.next.store(head, std::memory_order_relaxed);
     while (!head_.compare_exchange_weak(head, &b, std::memory_order_seq_cst, std::memory_order_relaxed));
     // Pairs with sleeping(): either the device sees this box before it
     // sleeps, or this sees the deadline it sleeps towards; a later one than

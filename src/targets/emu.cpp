@@ -271,7 +271,7 @@ class EmuTarget final : public Target {
   }
 
   void take_doorbells() {
-    for (Doorbell::Box* b = bell_->take(); b; b = b->next) {
+    for (Doorbell::Box* b = bell_->take(); b; b = b->next.load(std::memory_order_relaxed)) {
       // Opened after this loop last looked for new channels, and rung at once.
       if (!chans_.contains(b->chan)) adopt();
       const uint64_t w = b->word.load(std::memory_order_relaxed);
