@@ -126,4 +126,27 @@ TEST(Histogram, PercentileRankIsExactAtRoundCounts) {
   }
 }
 
+// A result's histograms are compacted: every reading is the same as before,
+// merging into one works, and it no longer holds every bucket.
+TEST(Histogram, CompactedReadsAndMergesTheSame) {
+  Histogram h;
+  for (uint64_t v = 1; v < 2'000'000; v = v * 3 / 2 + 1) h.record(v);
+  Histogram c = h;
+  c.compact();
+  EXPECT_EQ(c.buckets(), h.buckets());
+  for (double q : {0.0, 1.0, 50.0, 90.0, 99.0, 99.9, 100.0}) EXPECT_EQ(c.percentile(q), h.percentile(q)) << q;
+  EXPECT_EQ(c.count(), h.count());
+  EXPECT_EQ(c.mean(), h.mean());
+  Histogram sum = c, expected = h;
+  sum.merge(h);
+  expected.merge(h);
+  EXPECT_EQ(sum.buckets(), expected.buckets());
+  Histogram into;
+  into.merge(c);
+  EXPECT_EQ(into.buckets(), h.buckets());
+  c.reset();
+  c.record(7);
+  EXPECT_EQ(c.percentile(50), 7u);
+}
+
 }  // namespace iobench

@@ -16,8 +16,35 @@ uint64_t Histogram::bucket_width(size_t i) {
   return uint64_t{1} << (i / kSub - 1);
 }
 
+void Histogram::reset() {
+  if (counts_.empty()) counts_.resize(kBuckets);
+  std::fill(counts_.begin(), counts_.end(), 0);  // no allocation: a worker resets when measuring starts
+  sparse_.clear();
+  count_ = sum_ = 0;
+  sumsq_ = 0;
+  min_ = UINT64_MAX;
+  max_ = 0;
+}
+
+void Histogram::compact() {
+  if (counts_.empty()) return;
+  sparse_.clear();
+  for (size_t i = 0; i < kBuckets; ++i)
+    if (counts_[i]) sparse_.emplace_back(static_cast<uint32_t>(i), counts_[i]);
+  sparse_.shrink_to_fit();
+  std::vector<uint64_t>().swap(counts_);
+}
+
 void Histogram::merge(const Histogram& o) {
-  for (size_t i = 0; i < kBuckets; ++i) counts_[i] += o.counts_[i];
+  if (counts_.empty()) {  // compacted: back to every bucket
+    counts_.resize(kBuckets);
+    for (auto& [i, n] : sparse_) counts_[i] = n;
+    sparse_.clear();
+  }
+  o.visit([&](size_t i, uint64_t n) {
+    counts_[i] += n;
+    return true;
+  });
   count_ += o.count_;
   sum_ += o.sum_;
   sumsq_ += o.sumsq_;
@@ -66,21 +93,22 @@ uint64_t Histogram::percentile(double q) const {
   auto rank = static_cast<uint64_t>((q_ppm * count_ + kWhole - 1) / kWhole);
   if (rank == 0) return min();
   if (rank >= count_) return max_;
-  uint64_t seen = 0;
-  for (size_t i = 0; i < kBuckets; ++i) {
-    seen += counts_[i];
-    if (seen >= rank) {
-      uint64_t rep = bucket_low(i) + bucket_width(i) / 2;
-      return std::clamp(rep, min(), max_);
-    }
-  }
-  return max_;
+  uint64_t seen = 0, found = max_;
+  visit([&](size_t i, uint64_t n) {
+    seen += n;
+    if (seen < rank) return true;
+    found = std::clamp(bucket_low(i) + bucket_width(i) / 2, min(), max_);
+    return false;
+  });
+  return found;
 }
 
 std::vector<std::pair<uint64_t, uint64_t>> Histogram::buckets() const {
   std::vector<std::pair<uint64_t, uint64_t>> out;
-  for (size_t i = 0; i < kBuckets; ++i)
-    if (counts_[i]) out.emplace_back(std::clamp(bucket_low(i) + bucket_width(i) / 2, min(), max_), counts_[i]);
+  visit([&](size_t i, uint64_t n) {
+    out.emplace_back(std::clamp(bucket_low(i) + bucket_width(i) / 2, min(), max_), n);
+    return true;
+  });
   return out;
 }
 

@@ -30,11 +30,16 @@ class Histogram {
     if (v > max_) max_ = v;
   }
   void merge(const Histogram& o);
-  void reset() { *this = Histogram(); }
+  void reset();
+  // Keeps only the non-empty buckets (a result holds a few kB, not 40): for
+  // histograms that are done, read and merged but never recorded into again.
+  void compact();
   // The samples counted in `after` but not in `before`, two bucket snapshots
   // of one SharedHistogram. min, max and the sums are the buckets'
   // representatives: within 0.4 %, like the percentiles.
   static Histogram between(const std::vector<uint64_t>& before, const std::vector<uint64_t>& after);
+
+  Histogram() : counts_(kBuckets) {}
 
   uint64_t count() const { return count_; }
   uint64_t min() const { return count_ ? min_ : 0; }
@@ -60,7 +65,20 @@ class Histogram {
   static uint64_t bucket_width(size_t i);
 
  private:
-  std::array<uint64_t, kBuckets> counts_{};
+  // Calls f(bucket index, count) for each non-empty bucket in order until f returns false.
+  template <typename F>
+  void visit(F f) const {
+    if (counts_.empty()) {
+      for (auto& [i, n] : sparse_)
+        if (!f(static_cast<size_t>(i), n)) return;
+      return;
+    }
+    for (size_t i = 0; i < kBuckets; ++i)
+      if (counts_[i] && !f(i, counts_[i])) return;
+  }
+
+  std::vector<uint64_t> counts_;                        // every bucket; empty once compacted
+  std::vector<std::pair<uint32_t, uint64_t>> sparse_;   // compacted: the non-empty ones
   uint64_t count_ = 0;
   uint64_t sum_ = 0;
   unsigned __int128 sumsq_ = 0;

@@ -67,6 +67,12 @@ void summarize(Result& r) {
   }
   for (auto& f : figures())
     if (!f.spread_key.empty() && f.present(s)) r.spread.emplace_back(&f, spread_over(r.repetitions, f));
+  // Done with recording: a result keeps its buckets in a few kB, not 200, so
+  // a long sweep's memory grows with its results' size, not 40 kB a histogram.
+  for (auto& h : histogram_fields()) {
+    (s.*h.hist).compact();
+    for (auto& m : r.repetitions) (m.*h.hist).compact();
+  }
 }
 
 }  // namespace iobench
