@@ -166,6 +166,20 @@ static void stamp_ready(u64 *w, u64 ready_ns)
 	w[4] = ready_ns;
 }
 
+/*
+ * A request may be up to 2 GiB and the device is open to every user (0666, a
+ * test device, like /dev/zero): the copy loops give the CPU up at every page
+ * and stop at a pending signal with what they did (a short count), so no
+ * caller holds a CPU for seconds or ignores Ctrl-C.
+ */
+static bool iob_yield(size_t done)
+{
+	if (done % PAGE_SIZE)
+		return false;
+	cond_resched();
+	return signal_pending(current);
+}
+
 /* Copies the pattern for [pos, pos + len) into the iterator, the first
  * sector stamped with `ready_ns` when the read starts on a sector. */
 static ssize_t copy_pattern(struct iov_iter *to, loff_t pos, size_t len, u64 ready_ns)
@@ -174,6 +188,8 @@ static ssize_t copy_pattern(struct iov_iter *to, loff_t pos, size_t len, u64 rea
 	size_t done = 0;
 
 	while (done < len) {
+		if (done && iob_yield(done))
+			return done;
 		loff_t p = pos + done;
 		loff_t sector = p & ~(loff_t)(IOB_SECTOR - 1);
 		size_t skip = p - sector;
@@ -198,6 +214,8 @@ static ssize_t check_written(struct iov_iter *from, loff_t pos, size_t len)
 	while (done < len) {
 		size_t n = min_t(size_t, IOB_SECTOR, len - done);
 
+		if (done && iob_yield(done))
+			return done;
 		if (copy_from_iter(w, n, from) != n)
 			return done ? done : -EFAULT;
 		if (n == IOB_SECTOR && !((pos + done) & (IOB_SECTOR - 1)) && w[0] == IOB_MAGIC) {
@@ -256,29 +274,37 @@ static void iob_timer_setup(struct hrtimer *t, enum hrtimer_restart (*fn)(struct
 /*
  * Waits until `*at` has passed (or fails with -EAGAIN when the caller may not
  * sleep), then moves `*at` one service time ahead and arms `timer` to announce
- * the next readiness. Called with nothing held.
+ * the next readiness. Called with nothing held. The lock only orders callers
+ * of one channel (the timers never take it), so it needs no irq or bh guard;
+ * poll and the wait read `*at` without it, hence READ_ONCE/WRITE_ONCE.
  */
-static int take_channel(struct iob_chan *c, ktime_t *at, struct hrtimer *timer, bool nowait, size_t len,
-			u64 *ready_ns)
+static int take_channel(struct iob_chan *c, ktime_t *at, struct hrtimer *timer, bool write, bool nowait,
+			size_t len, u64 *ready_ns)
 {
 	ktime_t now, asked = ktime_get();
+	bool missed;
 
 	for (;;) {
-		spin_lock_irq(&c->lock);
+		spin_lock(&c->lock);
 		now = ktime_get();
 		/* Ready when it became ready, or when asked if it already was. */
 		*ready_ns = ktime_to_ns(ktime_compare(*at, asked) > 0 ? *at : asked);
 		if (ktime_compare(now, *at) >= 0)
 			break;
-		spin_unlock_irq(&c->lock);
+		spin_unlock(&c->lock);
 		if (nowait)
 			return -EAGAIN;
 		if (wait_event_interruptible(c->wq, ktime_compare(ktime_get(), READ_ONCE(*at)) >= 0))
 			return -ERESTARTSYS;
 	}
-	*at = ktime_add_ns(now, service_ns(len));
+	/* A timer past its expiry whose soft irq has not run yet would be moved
+	 * by hrtimer_start and its wakeup and SIGIO lost: announce it here. */
+	missed = hrtimer_is_queued(timer) && ktime_compare(hrtimer_get_expires(timer), now) <= 0;
+	WRITE_ONCE(*at, ktime_add_ns(now, service_ns(len)));
 	hrtimer_start(timer, *at, HRTIMER_MODE_ABS_SOFT);
-	spin_unlock_irq(&c->lock);
+	spin_unlock(&c->lock);
+	if (missed)
+		notify(c, write ? EPOLLOUT | EPOLLWRNORM : EPOLLIN | EPOLLRDNORM, write ? POLL_OUT : POLL_IN);
 	return 0;
 }
 
@@ -299,10 +325,10 @@ static struct iob_req *get_slot(void)
 {
 	unsigned int i, limit = READ_ONCE(qdepth);
 	struct iob_req *r = NULL;
-	unsigned long flags;
 	int now;
 
-	spin_lock_irqsave(&slots_lock, flags);
+	/* Taken in process context here and in the soft irq of async_done_fn. */
+	spin_lock_bh(&slots_lock);
 	for (i = 0; i < limit; i++) {
 		if (!iob_slots[i].busy) {
 			r = &iob_slots[i];
@@ -310,11 +336,14 @@ static struct iob_req *get_slot(void)
 			break;
 		}
 	}
-	spin_unlock_irqrestore(&slots_lock, flags);
+	spin_unlock_bh(&slots_lock);
 	if (r) {
+		s64 max = atomic64_read(&st_max_inflight);
+
 		now = atomic_inc_return(&st_inflight);
-		if (now > atomic64_read(&st_max_inflight))
-			atomic64_set(&st_max_inflight, now);
+		/* Two submitters racing must not lose the larger maximum. */
+		while (now > max && !atomic64_try_cmpxchg(&st_max_inflight, &max, now))
+			;
 	}
 	return r;
 }
@@ -324,12 +353,11 @@ static enum hrtimer_restart async_done_fn(struct hrtimer *t)
 	struct iob_req *r = container_of(t, struct iob_req, timer);
 	struct kiocb *iocb = r->iocb;
 	long res = r->res;
-	unsigned long flags;
 
-	spin_lock_irqsave(&slots_lock, flags);
+	spin_lock(&slots_lock);  /* soft irq: process context holds it with bh off */
 	r->busy = false;
 	r->iocb = NULL;
-	spin_unlock_irqrestore(&slots_lock, flags);
+	spin_unlock(&slots_lock);
 	atomic_dec(&st_inflight);
 	wake_up(&slots_wq);
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 16, 0)
@@ -349,7 +377,8 @@ static ssize_t submit_async(struct kiocb *iocb, struct iov_iter *it, bool write)
 
 	r = get_slot();
 	if (!r) {
-		if (iocb->ki_flags & IOCB_NOWAIT)
+		/* As the synchronous path: a non-blocking file never waits for a slot. */
+		if ((iocb->ki_flags & IOCB_NOWAIT) || (iocb->ki_filp->f_flags & O_NONBLOCK))
 			return -EAGAIN;
 		if (wait_event_interruptible(slots_wq, (r = get_slot()) != NULL))
 			return -ERESTARTSYS;
@@ -382,8 +411,8 @@ static ssize_t do_sync(struct kiocb *iocb, struct iov_iter *it, bool write)
 	ssize_t res;
 	int ret;
 
-	ret = write ? take_channel(c, &c->write_free, &c->write_timer, nowait, len, &ready_ns)
-		    : take_channel(c, &c->read_ready, &c->read_timer, nowait, len, &ready_ns);
+	ret = write ? take_channel(c, &c->write_free, &c->write_timer, true, nowait, len, &ready_ns)
+		    : take_channel(c, &c->read_ready, &c->read_timer, false, nowait, len, &ready_ns);
 	if (ret)
 		return ret;
 	if (inject_failure())
@@ -419,6 +448,12 @@ static __poll_t iob_poll(struct file *file, poll_table *wait)
 	/* Register first, then look at the clock: a timer that fires in between
 	 * either wakes us or is already visible in `now` (never a lost wakeup). */
 	poll_wait(file, &c->wq, wait);
+	poll_wait(file, &slots_wq, wait);
+	/* Every slot in service: nothing can be submitted, so nothing is ready
+	 * (io_uring would otherwise retry a refused request at once, 128 times,
+	 * then hand it to an io-wq thread); a freed slot wakes slots_wq. */
+	if (atomic_read(&st_inflight) >= READ_ONCE(qdepth))
+		return 0;
 	now = ktime_get();
 	if (ktime_compare(now, READ_ONCE(c->read_ready)) >= 0)
 		mask |= EPOLLIN | EPOLLRDNORM;

@@ -54,6 +54,21 @@ step dev.json iob run --target driver --dev-latency 300us --dev-qdepth 16 --back
 emit dev.json
 echo "@@IOBENCH-INFO qdepth_after_dev=$(param qdepth)@@"
 
+# The driver's edge cases (module/vm-probe.c): signals during every wait,
+# EAGAIN without waiting, more requests than slots, teardown with requests in
+# flight, bad buffers and offsets, a long copy cut short by a signal.
+for p in signals nowait over-qdepth teardown edges long-copy; do
+  step "probe-$p" timeout 60 vm-probe $p
+done
+echo 200000 > /sys/module/iobench/parameters/latency_ns
+echo 64 > /sys/module/iobench/parameters/qdepth
+# Parameters out of range are refused and leave the value as it was.
+for bad in "latency_ns 10000000001" "latency_ns -1" "qdepth 0" "qdepth 4097" "qdepth x"; do
+  set -- $bad
+  echo "$2" > /sys/module/iobench/parameters/$1 2>/dev/null; echo "@@IOBENCH-STEP param-$1=$2 $?@@"
+done
+echo "@@IOBENCH-INFO latency_after_bad=$(param latency_ns) qdepth_after_bad=$(param qdepth)@@"
+
 # qdepth cannot change while the device is open; rmmod is refused while open.
 exec 3</dev/iobench
 echo 8 > /sys/module/iobench/parameters/qdepth 2>/dev/null; echo "@@IOBENCH-STEP qdepth-while-open $?@@"

@@ -101,6 +101,12 @@ def main():
     c.check(steps.get("rmmod-after-kill") == "0", "rmmod succeeded after killing processes with requests in flight")
     c.check(int(info.get("inflight_before_kill", 0)) > 0, "requests were in flight when the processes were killed")
     c.check(info.get("open_channels_after") == "0", "every channel closed after the many-opens run")
+    for p in ("signals", "nowait", "over-qdepth", "teardown", "edges", "long-copy"):
+        c.check(steps.get(f"probe-{p}") == "0", f"vm-probe {p}: as the driver promises (exit {steps.get(f'probe-{p}')})")
+    for bad in ("latency_ns=10000000001", "latency_ns=-1", "qdepth=0", "qdepth=4097", "qdepth=x"):
+        c.check(steps.get(f"param-{bad}") not in (None, "0"), f"parameter {bad} refused")
+    c.check(info.get("latency_after_bad") == "200000" and info.get("qdepth_after_bad") == "64",
+            "refused parameters left the values as they were")
 
     for name, body in files.items():
         with open(os.path.join(a.out, name), "w") as f:
