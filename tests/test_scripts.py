@@ -52,6 +52,28 @@ class ScriptsTest(unittest.TestCase):
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertIn("CI=true", p.stderr)
 
+    def test_soak_tells_a_leak_from_a_steady_process(self):
+        # A stand-in for iobench: writes its result on SIGINT; with LEAK set it
+        # opens one more descriptor every 0.3 s, as a leaking engine would.
+        self.stub("iobench", "exec /usr/bin/python3 -c '\n"
+                  "import json, os, signal, sys, time\n"
+                  "out = sys.argv[sys.argv.index(\"-o\") + 1]\n"
+                  "def stop(*_):\n"
+                  "    json.dump({\"results\": [{\"status\": \"interrupted\", \"backend\": \"x\", \"variant\": \"y\"}]}, open(out, \"w\"))\n"
+                  "    sys.exit(130)\n"
+                  "signal.signal(signal.SIGINT, stop)\n"
+                  "kept = []\n"
+                  "while True:\n"
+                  "    time.sleep(0.3)\n"
+                  "    if os.environ.get(\"LEAK\"): kept.append(open(\"/dev/null\"))\n"
+                  "' \"$@\"")
+        steady = self.run_script("soak", "0.2", "--build", self.bin)
+        self.assertEqual(steady.returncode, 0, steady.stdout + steady.stderr)
+        self.assertIn("no growth after the warm-up", steady.stdout)
+        leaking = self.run_script("soak", "0.2", "--build", self.bin, env={"LEAK": "1"})
+        self.assertEqual(leaking.returncode, 1, leaking.stdout + leaking.stderr)
+        self.assertRegex(leaking.stdout, r"fds .* LEAK")
+
 
 if __name__ == "__main__":
     unittest.main()
