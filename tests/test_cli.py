@@ -464,12 +464,8 @@ class CliTest(unittest.TestCase):
         # SIGHUP (the terminal closing) killed a run with nothing written.
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             with self.subTest(sig=sig):
-                p = subprocess.Popen([IOBENCH, "run", "--backend", "sync,null", "--runtime", "30s", "-o", self.out,
-                                      "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                wait_until_measuring(p)
-                p.send_signal(sig)
-                out, err = p.communicate(timeout=20)
-                self.assertEqual(p.returncode, 128 + sig, err)
+                rc, err = self.signal_when_measuring(["--backend", "sync,null", "--runtime", "30s"], sig)
+                self.assertEqual(rc, 128 + sig, err)
                 doc = self.load_valid()
                 self.assertEqual(len(doc["results"]), 1)
                 r = doc["results"][0]
@@ -479,14 +475,19 @@ class CliTest(unittest.TestCase):
                 self.assertIn("interrupted", err)
                 os.remove(self.out)
 
-    def test_sigint_stops_the_emulator_cleanly(self):
-        p = subprocess.Popen([IOBENCH, "run", "--target", "emu", "--backend", "poll:epoll,sigio", "--qd", "16",
-                              "--runtime", "30s", "-o", self.out, "-q"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def signal_when_measuring(self, args, sig=signal.SIGINT):
+        """Starts `iobench run args -o OUT -q`, sends `sig` once its I/O is under way; returns (exit code, stderr)."""
+        p = subprocess.Popen([IOBENCH, "run", *args, "-o", self.out, "-q"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
         wait_until_measuring(p)
-        p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=20)
-        self.assertEqual(p.returncode, 130, err)
+        p.send_signal(sig)
+        _, err = p.communicate(timeout=20)
+        return p.returncode, err
+
+    def test_sigint_stops_the_emulator_cleanly(self):
+        rc, err = self.signal_when_measuring(["--target", "emu", "--backend", "poll:epoll,sigio", "--qd", "16",
+                                              "--runtime", "30s"])
+        self.assertEqual(rc, 130, err)
         r = self.load_valid()["results"][0]
         self.assertEqual(r["status"], "interrupted")
         self.assertEqual(r["target"]["kind"], "emu")
@@ -527,12 +528,8 @@ class CliTest(unittest.TestCase):
 
     def test_a_stop_during_the_ramp_reports_nothing_as_measured(self):
         # The ramp's requests were reported as the measurement.
-        p = subprocess.Popen([IOBENCH, "run", "--backend", "sync", "--ramp", "30s", "--runtime", "1s", "-o",
-                              self.out, "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        wait_until_measuring(p)
-        p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=20)
-        self.assertEqual(p.returncode, 130, err)
+        rc, err = self.signal_when_measuring(["--backend", "sync", "--ramp", "30s", "--runtime", "1s"])
+        self.assertEqual(rc, 130, err)
         r = self.load_valid()["results"][0]
         self.assertEqual(r["status"], "interrupted")
         self.assertEqual(r["repetitions"], [])
