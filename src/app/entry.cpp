@@ -3,9 +3,8 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <iostream>
-
 #include <cstring>
+#include <iostream>
 #include <new>
 #include <system_error>
 

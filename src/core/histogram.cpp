@@ -30,7 +30,10 @@ void Histogram::compact() {
   if (counts_.empty()) return;
   sparse_.clear();
   for (size_t i = 0; i < kBuckets; ++i)
-    if (counts_[i]) sparse_.emplace_back(static_cast<uint32_t>(i), counts_[i]);
+    if (counts_[i]) {
+      if (counts_[i] > kCountMask) return sparse_.clear();  // too many to pack: stays as it is
+      sparse_.push_back(uint64_t{i} << kCountBits | counts_[i]);
+    }
   sparse_.shrink_to_fit();
   std::vector<uint64_t>().swap(counts_);
 }
@@ -38,7 +41,7 @@ void Histogram::compact() {
 void Histogram::merge(const Histogram& o) {
   if (counts_.empty()) {  // compacted: back to every bucket
     counts_.resize(kBuckets);
-    for (auto& [i, n] : sparse_) counts_[i] = n;
+    for (uint64_t e : sparse_) counts_[e >> kCountBits] = e & kCountMask;
     sparse_.clear();
   }
   o.visit([&](size_t i, uint64_t n) {

@@ -69,16 +69,21 @@ class Histogram {
   template <typename F>
   void visit(F f) const {
     if (counts_.empty()) {
-      for (auto& [i, n] : sparse_)
-        if (!f(static_cast<size_t>(i), n)) return;
+      for (uint64_t e : sparse_)
+        if (!f(static_cast<size_t>(e >> kCountBits), e & kCountMask)) return;
       return;
     }
     for (size_t i = 0; i < kBuckets; ++i)
       if (counts_[i] && !f(i, counts_[i])) return;
   }
 
-  std::vector<uint64_t> counts_;                        // every bucket; empty once compacted
-  std::vector<std::pair<uint32_t, uint64_t>> sparse_;   // compacted: the non-empty ones
+  // Compacted, a non-empty bucket is one word: its index above a 48-bit count
+  // (2.8e14 samples a bucket; a result keeps thousands of buckets, 8 bytes each).
+  static constexpr int kCountBits = 48;
+  static constexpr uint64_t kCountMask = (uint64_t{1} << kCountBits) - 1;
+  static_assert(kBuckets <= (size_t{1} << (64 - kCountBits)), "a bucket index must fit above the count");
+  std::vector<uint64_t> counts_;  // every bucket; empty once compacted
+  std::vector<uint64_t> sparse_;  // compacted: index << kCountBits | count of each non-empty bucket
   uint64_t count_ = 0;
   uint64_t sum_ = 0;
   unsigned __int128 sumsq_ = 0;
