@@ -149,4 +149,16 @@ TEST(Histogram, CompactedReadsAndMergesTheSame) {
   EXPECT_EQ(c.percentile(50), 7u);
 }
 
+// A bucket whose count does not fit the packed word keeps the histogram whole.
+TEST(Histogram, CompactingNeverTruncatesAHugeCount) {
+  Histogram h;
+  h.record(5);
+  h.record(1000);
+  for (int i = 0; i < 49; ++i) h.merge(h);  // 2^49 samples in each bucket
+  const auto before = h.buckets();
+  h.compact();
+  EXPECT_EQ(h.buckets(), before);
+  EXPECT_EQ(h.buckets()[0].second, uint64_t{1} << 49);
+}
+
 }  // namespace iobench
