@@ -1,7 +1,10 @@
 #include "core/stop_signal.h"
 
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <ctime>
 
@@ -9,11 +12,39 @@
 
 namespace iobench {
 
+namespace {
+
+std::atomic<pid_t> g_coordinator{0};
+
+// Runs only on a thread that does not block the stop signals, which iobench
+// never starts but glibc does: its SIGEV_THREAD notification threads unblock
+// every signal (posixaio:thread). There a stop signal was lost (ignored by
+// inheritance) or killed the process (default action) with nothing written;
+// sent on to the coordinating thread, which blocks it, sigtimedwait takes it.
+void forward(int signo) {
+  const int saved = errno;
+  syscall(SYS_tgkill, getpid(), g_coordinator.load(std::memory_order_relaxed), signo);
+  errno = saved;
+}
+
+}  // namespace
+
 StopSignal::StopSignal() {
+  g_coordinator.store(static_cast<pid_t>(syscall(SYS_gettid)), std::memory_order_relaxed);
   sigemptyset(&set_);
-  sigaddset(&set_, SIGINT);
-  sigaddset(&set_, SIGTERM);
-  sigaddset(&set_, SIGHUP);  // the terminal closed: stop and keep what was measured
+  // SIGHUP is the terminal closing: stop and keep what was measured. A stop
+  // signal ignored by inheritance (nohup's SIGHUP, SIGINT of a shell's
+  // background job) stays ignored: that was asked for.
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) {
+    struct sigaction old {};
+    if (sigaction(s, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+    sigaddset(&set_, s);
+    struct sigaction sa {};
+    sa.sa_handler = forward;
+    sa.sa_flags = SA_RESTART;
+    sigfillset(&sa.sa_mask);
+    sigaction(s, &sa, nullptr);
+  }
   // Real-time signals carry completions (posixaio:signal, sigio) and are taken
   // with sigwaitinfo by the thread they are meant for; blocked everywhere, so
   // a process-directed one never lands in (and kills) another thread.

@@ -1,7 +1,10 @@
 #pragma once
-// SIGINT/SIGTERM/SIGHUP handling without a handler or a global flag: the signals are
-// blocked in every thread (the mask is inherited), and the coordinating thread
-// takes them synchronously with sigtimedwait while it waits for the run.
+// SIGINT/SIGTERM/SIGHUP: blocked in every thread (the mask is inherited), and
+// taken synchronously by the coordinating thread with sigtimedwait while it
+// waits for the run. Their handler only forwards one that lands on a thread
+// some library started with every signal unblocked (glibc's SIGEV_THREAD
+// notifications) to the coordinating thread. One ignored by inheritance
+// (nohup, a shell's background job) stays ignored.
 #include <csignal>
 #include <cstdint>
 
