@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/trace.h"
 #include "spec/options.h"
 #include "spec/workload.h"
 #include "targets/target.h"
@@ -33,6 +34,7 @@ struct Request {
   uint64_t submit_ns = 0; // how long its own submission call took (kCapTimedSubmit engines)
   bool intended = false;  // start_ns is the --rate intended issue time, not to be restamped
   uint32_t slot = 0;      // index in the job's request array, stable for its life
+  uint32_t trace_ix = trace::kNone;  // its record in the point's trace::Pool, if traced
 };
 
 // What an engine counts, reported under metrics.counters: the counters every
@@ -82,9 +84,19 @@ class Engine {
   const Counters& counters() const { return counters_; }
   // What the engine found out while setting up (kernel features used, ...).
   const std::vector<std::string>& notes() const { return notes_; }
+  // --trace: where the engine records what only it sees (signals taken, a
+  // handler's run); the runner records the submit and wait calls.
+  void trace_to(trace::Lane* lane) { trace_ = lane; }
 
  protected:
+  // A moment or span for the trace, when this thread is being traced.
+  void traced(trace::Kind k, uint64_t t0, uint64_t t1) {
+    if (trace_ && trace_->active) trace_->call(k, t0, t1, 1);
+  }
+  bool tracing() const { return trace_ && trace_->active; }
+
   Counters counters_;
+  trace::Lane* trace_ = nullptr;
   std::vector<std::string> notes_;
 };
 

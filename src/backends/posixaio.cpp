@@ -228,6 +228,10 @@ class PosixAioEngine final : public Engine {
         throw RuntimeError("sigtimedwait failed: " + errno_text(errno));
       }
       counters_.signals++;
+      if (tracing()) {
+        const uint64_t t = now_ns();
+        traced(trace::Kind::Signal, t, t);
+      }
       auto* r = static_cast<Request*>(info.si_value.sival_ptr);
       // The signal is sent after the result is stored, so aio_error is final.
       take(r->slot, aio_error(&slots_[r->slot].cb), out[n++]);

@@ -30,20 +30,30 @@ namespace {
 // (initial-exec in the executable), written only while the job sleeps in ppoll.
 struct SignalLog {
   static constexpr int kCap = 8192;
+  static constexpr int kStamps = 64;  // --trace: the first handler runs of a wait, timed
   volatile sig_atomic_t count = 0;
   volatile sig_atomic_t overflow = 0;
+  volatile sig_atomic_t stamp = 0;  // the job is being traced
   int fds[kCap];
+  uint64_t t_in[kStamps], t_out[kStamps];
 };
 thread_local SignalLog tls_log;
 
 void on_signal(int signo, siginfo_t* info, void*) {
   SignalLog& log = tls_log;
+  // clock_gettime is async-signal-safe.
+  const uint64_t t_in = log.stamp ? now_ns() : 0;
   if (signo == SIGIO || log.count >= SignalLog::kCap) {
     log.overflow = 1;
     return;
   }
-  log.fds[log.count] = info->si_fd;
-  log.count = log.count + 1;
+  const int i = log.count;
+  log.fds[i] = info->si_fd;
+  if (log.stamp && i < SignalLog::kStamps) {
+    log.t_in[i] = t_in;
+    log.t_out[i] = now_ns();
+  }
+  log.count = i + 1;
 }
 
 constexpr unsigned kHandler = 1;  // variant index: waitinfo, handler
@@ -152,6 +162,10 @@ class SigioEngine final : public Engine {
       if (s == SIGIO) {
         overflowed();
       } else {
+        if (tracing()) {
+          const uint64_t t = now_ns();
+          traced(trace::Kind::Signal, t, t);
+        }
         counters_.signals++;
         mark(info.si_fd, info.si_band);
       }
@@ -163,9 +177,15 @@ class SigioEngine final : public Engine {
   void wait_handler(int64_t timeout_ns) {
     timespec ts = to_timespec(static_cast<uint64_t>(std::max<int64_t>(timeout_ns, 0)));
     counters_.syscalls++;
+    SignalLog& log = tls_log;
+    log.stamp = tracing();
     ::ppoll(nullptr, 0, timeout_ns < 0 ? nullptr : &ts, &sleep_mask_);
     // The signals are blocked again: the log is ours to read.
-    SignalLog& log = tls_log;
+    if (log.stamp)
+      for (int i = 0; i < log.count && i < SignalLog::kStamps; ++i) {
+        traced(trace::Kind::Signal, log.t_in[i], log.t_in[i]);
+        traced(trace::Kind::Handler, log.t_in[i], log.t_out[i]);
+      }
     for (int i = 0; i < log.count; ++i) mark(log.fds[i], POLLIN | POLLOUT);  // the I/O tells which
     counters_.signals += static_cast<uint64_t>(log.count);
     if (log.overflow) overflowed();

@@ -10,6 +10,7 @@
 #include "core/errors.h"
 #include "core/fs.h"
 #include "run/plan.h"
+#include "run/trace.h"
 #include "core/stop_signal.h"
 #include "report/report.h"
 
@@ -64,6 +65,11 @@ int run(RunArgs& a, int argc, char** argv) {
     throw UsageError("--histogram: the buckets go into the JSON document; give -o FILE or --format json");
 
   if (!a.output.empty()) check_output_path(a.output, "--output");
+  if (!spec.trace.empty()) {
+    check_output_path(spec.trace, "--trace");
+    if (!a.output.empty() && same_file_path(spec.trace, a.output))
+      throw UsageError("--trace: '" + spec.trace + "' is also the --output file; give each its own path");
+  }
   if (a.dry_run) {
     std::string out = dry_run_json(plans).dump(2) + "\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
@@ -71,7 +77,9 @@ int run(RunArgs& a, int argc, char** argv) {
   }
 
   nlohmann::json context = make_context(argc, argv);
-  RunOptions opts{!a.quiet && ::isatty(STDERR_FILENO)};
+  std::unique_ptr<TraceWriter> trace;
+  if (!spec.trace.empty()) trace = std::make_unique<TraceWriter>(spec.trace);
+  RunOptions opts{!a.quiet && ::isatty(STDERR_FILENO), trace.get()};
   std::vector<Result> results;
   for (const Plan& plan : plans) {
     std::vector<Result> some = run_plan(plan, stop, opts);
@@ -79,15 +87,21 @@ int run(RunArgs& a, int argc, char** argv) {
     if (stop.received()) break;
   }
 
+  if (trace) trace->finish(stop.received());
   const Report report{context, results, a.histogram};
   if (!a.output.empty()) write_atomic(a.output, document_json(report).dump(2) + "\n");
   std::string out = find_format(a.format)->render(report);
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
   if (stop.received()) {
-    std::fprintf(stderr, "iobench: interrupted; kept what was measured%s\n",
-                 a.output.empty() ? "" : (" in " + a.output).c_str());
+    std::fprintf(stderr, "iobench: interrupted; kept what was measured%s%s\n",
+                 a.output.empty() ? "" : (" in " + a.output).c_str(),
+                 trace && trace->error().empty() ? (" (trace: " + trace->path() + ")").c_str() : "");
     return stop.exit_code();
+  }
+  if (trace && !trace->error().empty()) {
+    std::fprintf(stderr, "iobench: %s; the results are kept\n", trace->error().c_str());
+    return 1;
   }
   for (auto& r : results)
     if (r.status == Status::Error) {

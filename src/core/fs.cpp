@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <tuple>
 #include <utility>
 
 #include "core/errors.h"
@@ -46,6 +47,18 @@ void check_output_path(const std::string& path, const std::string& flag) {
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     throw UsageError(flag + ": directory '" + dir + "' does not exist");
   if (::access(dir.c_str(), W_OK) != 0) throw UsageError(flag + ": cannot write into directory '" + dir + "'");
+}
+
+bool same_file_path(const std::string& a, const std::string& b) {
+  // Both checked by check_output_path: each is absent or a regular file in an
+  // existing directory, so the directory and the name say which file it is.
+  auto where = [](const std::string& p) {
+    struct stat st{};
+    ::stat(parent_of(p).c_str(), &st);
+    const size_t slash = p.find_last_of('/');
+    return std::make_tuple(st.st_dev, st.st_ino, slash == std::string::npos ? p : p.substr(slash + 1));
+  };
+  return where(a) == where(b);
 }
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {

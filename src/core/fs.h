@@ -11,6 +11,10 @@ namespace iobench {
 // missing or not writable. Called before anything is measured.
 void check_output_path(const std::string& path, const std::string& flag);
 
+// Whether two paths that passed check_output_path name the same file
+// (hard links aside): the same directory and the same name.
+bool same_file_path(const std::string& a, const std::string& b);
+
 // A file written under a temporary name in its directory and renamed onto
 // `path` by commit(), so a reader never sees half a document and a failed
 // write leaves the old one. Destroyed uncommitted, the temporary is removed.

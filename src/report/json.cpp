@@ -57,6 +57,17 @@ json workload_json(const Result& r) {
   return w;
 }
 
+// --series: rows of numbers, one per interval, named once by "columns".
+json series_json(const Series& s) {
+  json rows = json::array();
+  for (auto& r : s.rows) rows.push_back({r.t_ns, r.dur_ns, r.ops, r.bytes, r.p50_ns, r.p99_ns, r.max_ns});
+  return {{"interval_ns", s.interval_ns},
+          {"t0_ns", s.t0_ns},
+          {"truncated", s.truncated},
+          {"columns", {"t_ns", "dur_ns", "ops", "bytes", "lat_p50_ns", "lat_p99_ns", "lat_max_ns"}},
+          {"rows", rows}};
+}
+
 json result_json(const Result& r, bool histogram) {
   json j = {{"workload", workload_json(r)},
             {"backend", r.backend},
@@ -68,7 +79,15 @@ json result_json(const Result& r, bool histogram) {
             {"repetitions", json::array()}};
   // Buckets only in the summary: the merged histogram is what a CDF plots,
   // and per-repetition copies would multiply the file's size.
-  for (auto& m : r.repetitions) j["repetitions"].push_back(metrics_json(m, false));
+  for (auto& m : r.repetitions) {
+    j["repetitions"].push_back(metrics_json(m, false));
+    if (m.series.interval_ns) j["repetitions"].back()["series"] = series_json(m.series);
+  }
+  if (r.trace)
+    j["trace"] = {{"pid", r.trace->pid},
+                  {"requests", r.trace->requests},
+                  {"calls", r.trace->calls},
+                  {"calls_dropped", r.trace->calls_dropped}};
   if (!r.repetitions.empty()) {
     j["summary"] = metrics_json(r.summary, histogram);
     json spread = json::object();

@@ -2,6 +2,7 @@
 // Plain result structs: measurement fills them, exporters only read them.
 // Which figures they hold, and how those merge, is in run/figures.h.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,20 @@
 #include "spec/workload.h"
 
 namespace iobench {
+
+// --series: one repetition's figures per interval, merged over its threads.
+struct Series {
+  struct Row {
+    uint64_t t_ns = 0;    // the interval's start, from the measurement's start (t0_ns)
+    uint64_t dur_ns = 0;  // the interval (the last one: up to the end of the measurement)
+    uint64_t ops = 0, bytes = 0;
+    uint64_t p50_ns = 0, p99_ns = 0, max_ns = 0;  // of the requests completed in it; percentiles within 3.1 %
+  };
+  uint64_t interval_ns = 0;  // 0: not recorded
+  uint64_t t0_ns = 0;        // CLOCK_MONOTONIC, the clock a --trace uses
+  bool truncated = false;    // a thread's log filled up: the rows stop early
+  std::vector<Row> rows;
+};
 
 struct Metrics {
   uint64_t ops = 0;     // completed requests, failed ones included
@@ -29,6 +44,7 @@ struct Metrics {
   uint64_t ctx_voluntary = 0;
   uint64_t ctx_involuntary = 0;
   Counters counters;
+  Series series;
 
   // Rates are totals over time, in a repetition and in the summary alike
   // (which sums ops, bytes and runtime): ops / runtime, never a mean of rates.
@@ -59,6 +75,14 @@ struct Result {
   std::vector<Metrics> repetitions;
   Metrics summary;                                      // valid when repetitions is not empty
   std::vector<std::pair<const Figure*, Spread>> spread;  // per-repetition variation of key figures
+  // --trace: what this result put in the trace file.
+  struct Traced {
+    unsigned pid = 0;           // its process lane in the trace
+    uint64_t requests = 0;      // request slices (completed in the measurement)
+    uint64_t calls = 0;         // submit, wait, fsync and handler slices and signal instants
+    uint64_t calls_dropped = 0; // calls not traced: the call records ran out
+  };
+  std::optional<Traced> trace;
 
   const Spread* spread_of(const Figure& f) const;
 };

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <atomic>
 #include <cstdio>
@@ -20,9 +21,12 @@
 #include "core/fs.h"
 #include "core/offsets.h"
 #include "core/pattern.h"
+#include "core/series.h"
+#include "core/trace.h"
 #include "core/units.h"
 #include "core/usage.h"
 #include "backends/common.h"
+#include "run/trace.h"
 
 namespace iobench {
 namespace {
@@ -37,6 +41,9 @@ struct Shared {
   std::atomic<int> phase{kSetup};
   std::atomic<bool> abort{false};  // on_error=stop tripped, or an engine failed
   std::atomic<unsigned> finished{0};
+  // When measuring began, set before the phase says so: every thread's
+  // --series intervals count from it.
+  std::atomic<uint64_t> measure_t0{0};
   std::latch ready;
   std::latch measured;  // every worker has left its loop and taken its own usage
 };
@@ -53,6 +60,7 @@ struct alignas(64) WorkerState {
   std::string failure;  // the engine gave up: the run is an error
   Counters counters;
   std::vector<std::string> notes;
+  SeriesLog series;
 
   void reset_stats(uint64_t t) {
     lat.reset();
@@ -77,6 +85,8 @@ struct WorkerParams {
   uint64_t ops;      // per thread; 0 = until stopped
   uint64_t rate;     // per thread; 0 = unlimited
   uint64_t seed;
+  trace::Pool* trace;  // --trace: the point's records; nullptr: not traced
+  size_t series_words; // --series: this thread's log, allocated in prepare
 };
 
 // One thread of a run. Its steps: prepare (everything allocated and the
@@ -145,6 +155,11 @@ class Worker {
                  static_cast<uint64_t>(p_.index) * (s.size / bs) / p_.threads);
     EngineConfig cfg{p_.target, s, p_.backend.variant, qd, p_.index, reqs_.data(), buffers_.data()};
     engine_ = p_.backend.info->create(cfg);
+    if (p_.trace) {
+      lane_ = std::make_unique<trace::Lane>(*p_.trace, static_cast<uint16_t>(p_.index));
+      engine_->trace_to(lane_.get());
+    }
+    if (s.series_ns) st_.series = SeriesLog(s.series_ns, p_.series_words);
   }
 
   void loop() {
@@ -160,10 +175,18 @@ class Worker {
         st_.reset_stats(now_ns());
         counters_at_start_ = engine_->counters();  // once per repetition, off the hot path
         issued_ = 0;
+        ops_cap_ = p_.ops;
+        if (st_.series.on()) {
+          // Stored before the phase: the threads' intervals line up.
+          const uint64_t t0 = sh_.measure_t0.load(std::memory_order_acquire);
+          st_.series.start(t0 ? t0 : st_.t_start);
+          series_ = true;
+        }
+        if (lane_) lane_->active = trace_requests_ = !p_.trace->requests_spent();
       }
       issue();
       if (inflight_ == 0) {
-        if (p_.ops && issued_ >= p_.ops && !carried_) break;
+        if (ops_cap_ && issued_ >= ops_cap_ && !carried_) break;
         if (interval_ && !carried_) wait_until(next_due_);
         continue;
       }
@@ -177,6 +200,11 @@ class Worker {
     }
     st_.t_end = now_ns();
     st_.usage = Usage::thread() - st_.usage0;  // before the drain and the engine's teardown
+    if (series_) st_.series.finish(st_.t_end);
+    if (lane_) {
+      lane_->active = trace_requests_ = false;
+      lane_->close();
+    }
     st_.counters = engine_->counters();
     st_.counters.subtract_all(counters_at_start_);
   }
@@ -189,7 +217,7 @@ class Worker {
     // backend's cost per request is mostly clock reads.
     const uint64_t now = interval_ ? now_ns() : 0;
     int n = carried_;  // refused last time: already prepared, offered first
-    while (nfree_ && (!p_.ops || issued_ < p_.ops)) {
+    while (nfree_ && (!ops_cap_ || issued_ < ops_cap_)) {
       Request* r = free_list_[nfree_ - 1];
       r->intended = false;
       r->submit_ns = 0;
@@ -211,13 +239,20 @@ class Worker {
       batch_[n++] = r;
       ++issued_;
     }
+    submit_end_ = 0;
     if (!n) return;
     // Stamped when prepared, just before the submission: offsets and the
     // verify fill are not latency. Engines that submit request by request
     // (libaio chunks, aio_read) stamp again at their own call.
     const uint64_t t = now_ns();
     restamp(batch_.data() + carried_, n - carried_, t);
+    if (trace_requests_) claim_trace(n);
     int k = engine_->submit(batch_.data(), n);
+    if (lane_ && lane_->active) {
+      // The wait that follows starts here too (reap): one clock read per batch.
+      submit_end_ = now_ns();
+      lane_->call(trace::Kind::Submit, t, submit_end_, static_cast<uint32_t>(k));
+    }
     // io_uring:batch submits inside its wait: no submission call of its own.
     if (timed_submit_)
       for (int i = 0; i < k; ++i)
@@ -231,9 +266,15 @@ class Worker {
   }
 
   void reap(int64_t timeout) {
+    const bool traced = lane_ && lane_->active;
+    const uint64_t t0 = traced ? (submit_end_ ? submit_end_ : now_ns()) : 0;
     int got = engine_->reap(done_.data(), static_cast<int>(p_.qd), timeout);
-    if (got <= 0) return;
+    if (got <= 0) {
+      if (traced) lane_->call(trace::Kind::Wait, t0, now_ns(), 0);
+      return;
+    }
     uint64_t t = now_ns();
+    if (traced) lane_->call(trace::Kind::Wait, t0, t, static_cast<uint32_t>(got));
     inflight_ -= static_cast<unsigned>(got);
     // Completed after the measurement stopped (a device told to hurry
     // serves what is in flight at once, early): counted nowhere.
@@ -251,9 +292,9 @@ class Worker {
       complete(*r, r->done_ns);
       if (r->op == Op::Write && p_.spec.fsync_every && ++writes_since_flush_ >= p_.spec.fsync_every) {
         // Its own figure: after the batch's stamp, so it is in no request's latency.
-        const uint64_t t0 = now_ns();
-        engine_->flush();
-        st_.fsync_lat.record(now_ns() - t0);
+        const uint64_t f0 = now_ns(), f1 = (engine_->flush(), now_ns());
+        st_.fsync_lat.record(f1 - f0);
+        if (lane_) lane_->call(trace::Kind::Fsync, f0, f1, 1);
         writes_since_flush_ = 0;
       }
       free_list_[nfree_++] = r;
@@ -289,14 +330,46 @@ class Worker {
     st_.notes = engine_->notes();
   }
 
-  void complete(const Request& r, uint64_t t) {
-    st_.lat.record(t > r.start_ns ? t - r.start_ns : 0);
+  // --trace: records for the batch's new requests (those carried from a
+  // refused submission have theirs), while the point's budget lasts.
+  void claim_trace(int n) {
+    const int fresh = n - carried_;
+    const uint32_t first = p_.trace->claim_requests(static_cast<uint32_t>(fresh));
+    const uint32_t cap = p_.trace->request_capacity();
+    for (int i = 0; i < fresh; ++i) {
+      Request* r = batch_[carried_ + i];
+      r->trace_ix = first != trace::kNone && first + static_cast<uint32_t>(i) < cap ? first + static_cast<uint32_t>(i)
+                                                                                     : trace::kNone;
+      traced_inflight_ += r->trace_ix != trace::kNone;
+    }
+    if (first == trace::kNone || first + static_cast<uint32_t>(fresh) >= cap) {
+      trace_requests_ = false;
+      if (!traced_inflight_) lane_->active = false;
+    }
+  }
+
+  void trace_request(Request& r, uint64_t t, uint64_t ready) {
+    trace::Req& rec = p_.trace->req(r.trace_ix);
+    rec = trace::Req{r.start_ns, t, ready, r.offset, r.result, r.len, static_cast<uint16_t>(p_.index),
+                     r.op == Op::Write, r.intended};
+    r.trace_ix = trace::kNone;
+    // The budget is spent and this thread's last traced request is in: its
+    // calls are no longer part of any traced request.
+    if (--traced_inflight_ == 0 && !trace_requests_) lane_->active = false;
+  }
+
+  void complete(Request& r, uint64_t t) {
+    const uint64_t lat = t > r.start_ns ? t - r.start_ns : 0;
+    st_.lat.record(lat);
     // The device stamped when the block became ready (pattern::stamp_ready):
     // from then to now is how late this model learned of it.
+    uint64_t ready = 0;
     if (notify_ && r.op == Op::Read && r.result >= static_cast<int64_t>(pattern::kSector)) {
-      const uint64_t ready = pattern::ready_stamp(r.buf);
+      ready = pattern::ready_stamp(r.buf);
       st_.notify.record(t > ready ? t - ready : 0);
     }
+    if (r.trace_ix != trace::kNone) trace_request(r, t, ready);
+    if (series_) st_.series.record(t, lat, r.result > 0 ? static_cast<uint64_t>(r.result) : 0);
     ++st_.ops;
     if (r.result == static_cast<int64_t>(r.len)) {
       if (verify_reads_ && r.op == Op::Read && !verify(r)) return fail();
@@ -359,10 +432,18 @@ class Worker {
   std::vector<Request*> free_list_, batch_, done_;
   std::optional<OffsetGen> gen_;
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<trace::Lane> lane_;  // --trace
+  bool trace_requests_ = false;      // new requests get trace records
+  bool series_ = false;              // measuring with --series
+  unsigned traced_inflight_ = 0;
+  uint64_t submit_end_ = 0;          // traced: when the last submit call returned (0: none this round)
   Counters counters_at_start_;
   unsigned nfree_ = 0, inflight_ = 0;
   int carried_ = 0;
   uint64_t issued_ = 0, writes_since_flush_ = 0;
+  // --ops once measuring: a ramp is timed and issues as many as it can (a
+  // thread that met its --ops in the ramp reported the ramp as measured).
+  uint64_t ops_cap_ = 0;
   uint64_t interval_ = 0, next_due_ = 0;  // --rate: ns between issues, the next intended issue time
   SpinGuard spin_{50'000};                // --rate: spin this long before an issue (wait_until)
   const unsigned read_pct_ = p_.spec.read_percent();
@@ -397,19 +478,33 @@ class Progress {
   uint64_t last_t_ = 0, last_ops_ = 0;
 };
 
+// How many words a thread's --series log holds: the intervals the runtime
+// makes (4096 without one), at a header and 48 buckets each, within 8 MiB.
+size_t series_words(const WorkloadSpec& spec) {
+  if (!spec.series_ns) return 0;
+  const uint64_t runtime = spec.effective_runtime_ns();
+  const uint64_t intervals = runtime ? runtime / spec.series_ns + 2 : 4096;
+  return static_cast<size_t>(std::clamp<uint64_t>(intervals * (SeriesLog::kHeader + 48), 4096, 1u << 20));
+}
+
+unsigned thread_count(const WorkloadSpec& spec, const BackendChoice& backend) {
+  return spec.jobs * ((backend.info->caps & kCapOneInFlight) ? spec.qd : 1);
+}
+
 std::vector<WorkerParams> worker_params(const WorkloadSpec& spec, const BackendChoice& backend, const Target& target,
-                                        unsigned rep) {
+                                        unsigned rep, trace::Pool* trace) {
   // A backend with one request in flight per engine runs qd threads per job.
   const bool one_each = backend.info->caps & kCapOneInFlight;
   const unsigned per_job = one_each ? spec.qd : 1;
-  const unsigned threads = spec.jobs * per_job;
+  const unsigned threads = thread_count(spec, backend);
+  const size_t words = series_words(spec);
   std::vector<WorkerParams> params;
   params.reserve(threads);
   for (unsigned i = 0; i < threads; ++i)
     params.push_back(WorkerParams{spec, backend, target, i, threads, one_each ? 1 : spec.qd,
                                   spec.ops ? (spec.ops + per_job - 1 - i % per_job) / per_job : 0,
                                   spec.rate_iops ? std::max<uint64_t>(1, spec.rate_iops / per_job) : 0,
-                                  splitmix64(spec.seed ^ (uint64_t{rep} << 32) ^ i)});
+                                  splitmix64(spec.seed ^ (uint64_t{rep} << 32) ^ i), trace, words});
   return params;
 }
 
@@ -437,6 +532,7 @@ Drive drive(const WorkloadSpec& spec, const Target& target, Shared& shared, cons
   const uint64_t t0 = now_ns();
   u0 = Snapshot::take(target);
   if (shared.abort.load()) return Drive::Done;
+  shared.measure_t0.store(spec.ramp_ns ? 0 : t0, std::memory_order_release);
   shared.phase.store(spec.ramp_ns ? kRamp : kMeasure);
   shared.phase.notify_all();
   bool interrupted = false;
@@ -450,6 +546,7 @@ Drive drive(const WorkloadSpec& spec, const Target& target, Shared& shared, cons
     if (interrupted) return Drive::InterruptedInRamp;
     measure_t0 = now_ns();
     u0 = Snapshot::take(target);
+    shared.measure_t0.store(measure_t0, std::memory_order_release);
     shared.phase.store(kMeasure);
   }
   const uint64_t runtime = spec.effective_runtime_ns();
@@ -464,10 +561,59 @@ Drive drive(const WorkloadSpec& spec, const Target& target, Shared& shared, cons
   return interrupted ? Drive::Interrupted : Drive::Done;
 }
 
+// The threads' --series logs, interval by interval (every log has the same
+// intervals from the same t0; one that filled up cuts the rows there).
+Series merge_series(const std::vector<WorkerState>& states, uint64_t end) {
+  Series out;
+  out.interval_ns = states[0].series.interval();
+  out.t0_ns = states[0].series.t0();
+  size_t rows = 0, cut = SIZE_MAX;
+  for (auto& st : states) {
+    rows = std::max(rows, st.series.intervals());
+    if (st.series.full()) cut = std::min(cut, st.series.intervals());
+  }
+  out.truncated = cut != SIZE_MAX;
+  rows = std::min(rows, cut);
+  std::vector<size_t> cursor(states.size(), 0);
+  std::vector<uint64_t> counts(SeriesLog::kBuckets);
+  out.rows.reserve(rows);
+  for (size_t k = 0; k < rows; ++k) {
+    Series::Row row;
+    row.t_ns = k * out.interval_ns;
+    const uint64_t from = out.t0_ns + row.t_ns;
+    row.dur_ns = std::min(out.interval_ns, end > from ? end - from : 0);
+    std::fill(counts.begin(), counts.end(), 0);
+    for (size_t i = 0; i < states.size(); ++i) {
+      const SeriesLog& log = states[i].series;
+      if (k >= log.intervals()) continue;
+      const uint64_t* w = log.data() + cursor[i];
+      row.ops += w[0];
+      row.bytes += w[1];
+      row.max_ns = std::max(row.max_ns, w[2]);
+      for (uint64_t b = 0; b < w[3]; ++b) {
+        const uint64_t e = w[SeriesLog::kHeader + b];
+        counts[e >> SeriesLog::kCountBits] += e & ((uint64_t{1} << SeriesLog::kCountBits) - 1);
+      }
+      cursor[i] += SeriesLog::kHeader + w[3];
+    }
+    // The bucket holding the ceil(q * ops)-th smallest, at its midpoint, at most the max.
+    auto at = [&](double q) {
+      const uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(q * static_cast<double>(row.ops))));
+      uint64_t seen = 0;
+      for (size_t b = 0; b < counts.size(); ++b)
+        if ((seen += counts[b]) >= rank) return std::min(SeriesLog::value(b), row.max_ns);
+      return row.max_ns;
+    };
+    if (row.ops) row.p50_ns = at(0.50), row.p99_ns = at(0.99);
+    out.rows.push_back(row);
+  }
+  return out;
+}
+
 // The workers' figures merged into one repetition's metrics; their failures,
 // first errors and notes go into the result.
 Metrics collect(const std::vector<WorkerState>& states, const Snapshot& u0, const Snapshot& u1, bool helper_threads,
-                Result& result) {
+                uint64_t stopped, Result& result) {
   Metrics m;
   uint64_t start = UINT64_MAX, end = 0;
   for (auto& st : states) {
@@ -488,6 +634,9 @@ Metrics collect(const std::vector<WorkerState>& states, const Snapshot& u0, cons
     end = std::max(end, st.t_end);
   }
   m.runtime_ns = end > start ? end - start : 0;
+  // A series ends when the measurement did: what completed after the stop
+  // counts nowhere, so the last interval must not hold that time either.
+  if (!states.empty() && states[0].series.on()) m.series = merge_series(states, std::min(end, stopped));
   // The workers' own usage over their measure phase, and for a model with
   // helper threads (glibc aio, SIGEV_THREAD, io_uring's SQ and io-wq threads)
   // theirs: the process less the workers, the coordinator and the target (the
@@ -512,8 +661,8 @@ Metrics collect(const std::vector<WorkerState>& states, const Snapshot& u0, cons
 // One repetition; a failure to start or mid-run sets result.status and reason.
 // Nothing when nothing was measured (stopped during the ramp).
 std::optional<Metrics> run_once(const WorkloadSpec& spec, const BackendChoice& backend, const Target& target, unsigned rep,
-                 StopSignal& stop, const RunOptions& opts, Result& result) {
-  const std::vector<WorkerParams> params = worker_params(spec, backend, target, rep);
+                 StopSignal& stop, const RunOptions& opts, trace::Pool* trace, Result& result) {
+  const std::vector<WorkerParams> params = worker_params(spec, backend, target, rep, trace);
   result.threads = static_cast<unsigned>(params.size());
   Shared shared(static_cast<unsigned>(params.size()));
   std::vector<WorkerState> states(params.size());
@@ -539,6 +688,7 @@ std::optional<Metrics> run_once(const WorkloadSpec& spec, const BackendChoice& b
   Progress progress(opts.progress, backend.label());
   Snapshot u0{};
   const Drive how = drive(spec, target, shared, states, stop, progress, u0);
+  const uint64_t stopped = now_ns();
   shared.phase.store(kStop);
   shared.phase.notify_all();  // wakes workers still in setup after a failure
   // What is in flight would otherwise hold the workers up to a whole device
@@ -555,7 +705,7 @@ std::optional<Metrics> run_once(const WorkloadSpec& spec, const BackendChoice& b
   }
   const bool interrupted = how == Drive::Interrupted;
 
-  Metrics m = collect(states, u0, u1, backend.info->caps & kCapHelperThreads, result);
+  Metrics m = collect(states, u0, u1, backend.info->caps & kCapHelperThreads, stopped, result);
   bool failed = std::any_of(states.begin(), states.end(), [](auto& st) { return !st.failure.empty(); });
   if (failed) result.status = Status::Error;
   else if (interrupted) result.status = Status::Interrupted;
@@ -567,7 +717,7 @@ std::optional<Metrics> run_once(const WorkloadSpec& spec, const BackendChoice& b
 // latency then includes waiting for a CPU (sync at qd 32 on 2 CPUs: p99.99
 // 96 ms against a 22 us mean).
 std::string crowding(const WorkloadSpec& spec, const BackendChoice& backend) {
-  const unsigned threads = spec.jobs * ((backend.info->caps & kCapOneInFlight) ? spec.qd : 1);
+  const unsigned threads = thread_count(spec, backend);
   unsigned cpus = static_cast<unsigned>(spec.cpus.size());
   if (!cpus) {
     cpu_set_t set;
@@ -642,6 +792,9 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
     result.reason = e.what();
     return result;
   }
+  // --trace: every record of the point, allocated before anything runs.
+  std::unique_ptr<trace::Pool> pool;
+  if (opts.trace) pool = std::make_unique<trace::Pool>(spec.trace_limit, thread_count(spec, backend));
   // The target's running totals, so this result reports its own share.
   const TargetTotals before = target.totals();
   for (unsigned rep = 0; rep < spec.repeat; ++rep) {
@@ -651,7 +804,7 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
     }
     std::optional<Metrics> m;
     try {
-      m = run_once(spec, backend, target, rep, stop, opts, result);
+      m = run_once(spec, backend, target, rep, stop, opts, pool.get(), result);
     } catch (const RuntimeError& e) {  // its threads could not start: this result fails, the others stand
       result.status = Status::Error;
       result.reason = e.what();
@@ -668,6 +821,7 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
   if (spec.writes() && !spec.verify && !(backend.info->caps & kCapNoIo)) target.wrote_unstamped();
   summarize(result);
   if (spec.rate_iops && !result.repetitions.empty()) rate_notes(spec, result);
+  if (pool && !result.repetitions.empty()) opts.trace->add(result, *pool);
   return result;
 }
 

@@ -8,8 +8,11 @@
 
 namespace iobench {
 
+class TraceWriter;
+
 struct RunOptions {
   bool progress = false;  // a progress line on stderr
+  TraceWriter* trace = nullptr;  // --trace: each point's records go here
 };
 
 Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target& target,

@@ -267,6 +267,19 @@ const std::vector<CoreField>& core_fields() {
        }},
       {"allow_overwrite", "--allow-overwrite", "allow writing a file or device iobench did not create",
        [](WorkloadSpec& s, const json& v, const std::string& w) { s.allow_overwrite = as_bool(v, w); }, true},
+      {"trace", "--trace",
+       "write a trace of each point's requests, submit and wait calls and signals to FILE (Chrome JSON: Perfetto UI "
+       "and chrome://tracing open it)",
+       [](WorkloadSpec& s, const json& v, const std::string& w) { s.trace = as_string(v, w, "a file path"); }},
+      {"trace_limit", "--trace-limit", "requests traced per point, from the end of the ramp (default 20000)",
+       [](WorkloadSpec& s, const json& v, const std::string& w) {
+         s.trace_limit = static_cast<uint32_t>(as_uint(v, w, 1, 10'000'000));
+       }},
+      {"series", "--series", "record IOPS, bandwidth and latency p50/p99/max per interval, e.g. 100ms (1ms to 1h)",
+       [](WorkloadSpec& s, const json& v, const std::string& w) {
+         s.series_ns = as_duration(v, w, false);
+         if (s.series_ns < 1'000'000 || s.series_ns > 3'600'000'000'000) bad(w, "a duration from 1ms to 1h", v);
+       }},
       {"cpus", "--cpus", "CPUs the job threads run on, e.g. 0 or 0-1,3 (threads they start, like glibc's aio helpers, too)",
        [](WorkloadSpec& s, const json& v, const std::string& w) { s.cpus = as_cpus(v, w); }},
       {"cpu_idle", "--cpu-idle",
@@ -441,6 +454,7 @@ json to_json(const WorkloadSpec& s) {
   j["verify"] = s.verify;
   j["on_error"] = s.on_error == OnError::Stop ? "stop" : "continue";
   if (!s.cpus.empty()) j["cpus"] = s.cpus;
+  if (s.series_ns) j["series_ns"] = s.series_ns;
   j["cpu_idle"] = s.cpu_idle == WorkloadSpec::CpuIdle::Shallow ? "shallow" : "as-is";
   for (auto& [decl, v] : s.options)
     j[std::string(decl->json_key)] = decl->type == OptionType::Choice ? json(decl->choice(v)) : json(v);

@@ -59,6 +59,11 @@ struct WorkloadSpec {
   bool verify = false;
   OnError on_error = OnError::Continue;
   bool allow_overwrite = false;
+  // --trace: a Chrome JSON trace of the run, each point's first trace_limit
+  // requests after the ramp (run/trace.h); --series: per-interval figures.
+  std::string trace;
+  uint32_t trace_limit = 20'000;
+  uint64_t series_ns = 0;  // 0 = none
   // Owner-declared options that were given, with their values.
   std::vector<std::pair<const OptionDecl*, uint64_t>> options;
   // Sweeps: a list for bs, qd or jobs runs the product, bs outermost.
