@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CHARTS = ["iops_by_backend", "latency_percentiles", "latency_cdf", "qd_scaling", "cpu_per_op", "notify"]
+CHARTS = ["iops_by_backend", "latency_percentiles", "latency_cdf", "qd_scaling", "cpu_per_op", "notify", "series"]
 
 
 def main():

@@ -171,3 +171,79 @@ class StyleTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TimeTest(unittest.TestCase):
+    """plots/series.py (--series) and plots/timeline.py (--trace) on checked-in
+    fixtures made by iobench, and on input they cannot draw."""
+
+    SERIES = os.path.join(HERE, "fixtures", "emu-series.json")
+    TRACE = os.path.join(HERE, "fixtures", "trace-emu.json")
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory(prefix="iobench-plots-")
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def rendered(self, chart, *args):
+        for ext in ("png", "svg"):
+            out = os.path.join(self.dir.name, f"{chart}.{ext}")
+            p = plot(chart, *args, "-o", out)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(out, "rb") as f:
+                data = f.read()
+            self.assertGreater(len(data), 5000)
+            self.assertTrue(data.startswith(PNG_MAGIC) if ext == "png" else b"<svg" in data[:1000])
+
+    def test_series_renders_and_needs_a_series(self):
+        self.rendered("series", self.SERIES)
+        p = plot("series", FIXTURES[1], "-o", os.path.join(self.dir.name, "s.png"))
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--series", p.stderr)
+
+    def test_timeline_draws_a_row_per_model_that_moves_data(self):
+        self.rendered("timeline", self.TRACE)
+        sys.path.insert(0, PLOTS)
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import timeline
+        procs = timeline.load_trace(self.TRACE)
+        names = sorted(p["name"].split()[0] for p in procs.values())
+        self.assertEqual(names, ["io_uring:default", "poll:poll", "posixaio:signal", "sigio:handler", "sync:default"])
+        fig = timeline.draw(procs, plt, 3, 1)
+        self.addCleanup(plt.close, fig)
+        self.assertEqual(len(fig.axes), 5)
+        # The window is 3 whole requests of the first job thread, each with its device-ready moment.
+        for p in procs.values():
+            tid, t0, t1, shown = timeline.window(p, 3, 1)
+            self.assertGreaterEqual(len(shown), 3)
+            for (_, rid, _, b, e) in shown[:3]:
+                self.assertTrue(b <= p["ready"][rid] <= e)
+
+    def test_timeline_refuses_what_is_not_a_trace(self):
+        d = self.dir.name
+        with open(self.TRACE) as f:
+            whole = f.read()
+        with open(FIXTURES[1]) as f:
+            result = f.read()
+        files = {"empty.json": "", "truncated.json": whole[:len(whole) // 2], "other.json": json.dumps({"a": 1}),
+                 "result.json": result,
+                 "no-requests.json": json.dumps({"traceEvents": [{"ph": "M", "name": "process_name", "pid": 1,
+                                                                  "tid": 0, "args": {"name": "sync:default x"}}]})}
+        for name, text in files.items():
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+        cases = [("empty.json", "not JSON"), ("truncated.json", "not JSON"), ("other.json", "not a trace"),
+                 ("result.json", "not a trace"), ("no-requests.json", "no request"), ("missing.json", "cannot read")]
+        for name, msg in cases:
+            with self.subTest(file=name):
+                out = os.path.join(d, "t.png")
+                p = plot("timeline", os.path.join(d, name), "-o", out)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn(msg, p.stderr)
+                self.assertEqual(len(p.stderr.strip().split("\n")), 1, p.stderr)
+                self.assertFalse(os.path.exists(out))
+        p = plot("timeline", self.TRACE, "--requests", "0", "-o", os.path.join(d, "t.png"))
+        self.assertEqual(p.returncode, 2)
