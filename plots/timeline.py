@@ -167,9 +167,11 @@ def main():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig = draw(procs, plt, a.requests, a.skip)
+    top = 1.0
     if a.title:
         fig.suptitle(a.title)
-    fig.tight_layout(rect=(0, fig.legend_inches / fig.get_figheight(), 1, 1))
+        top = 1 - 0.45 / fig.get_figheight()
+    fig.tight_layout(rect=(0, fig.legend_inches / fig.get_figheight(), 1, top))
     fig.savefig(a.output, dpi=110, format="svg" if a.output.endswith(".svg") else "png")
 
 
