@@ -111,6 +111,17 @@ class TraceTest(unittest.TestCase):
                 self.assertGreaterEqual(min(starts), t0_us)
                 self.assertEqual(r["summary"]["ops"], 500)
 
+    def test_ops_with_a_ramp_counts_what_was_in_flight_when_measuring_began(self):
+        # The 4 requests in flight at the end of the ramp completed in the
+        # measurement and were counted on top of --ops: 104 for --ops 100.
+        doc, trace = self.run_traced("--target", "emu", "--emu-latency", "200us", "--rw", "read", "--qd", "4",
+                                     "--ops", "100", "--ramp", "50ms", "--backend", "io_uring,poll")
+        counts = check_trace(self, trace)
+        for r in doc["results"]:
+            with self.subTest(backend=r["backend"]):
+                self.assertEqual(r["summary"]["ops"], 100)
+                self.assertEqual(counts[r["trace"]["pid"]][("b", "read")], 100)
+
     def test_device_ready_and_signals_are_traced_where_they_happen(self):
         doc, trace = self.run_traced("--target", "emu", "--emu-latency", "200us", "--rw", "read", "--qd", "2",
                                      "--ops", "40", "--backend", "sigio:*,posixaio:signal,io_uring")

@@ -34,7 +34,6 @@ struct Request {
   uint64_t submit_ns = 0; // how long its own submission call took (kCapTimedSubmit engines)
   bool intended = false;  // start_ns is the --rate intended issue time, not to be restamped
   uint32_t slot = 0;      // index in the job's request array, stable for its life
-  uint32_t trace_ix = trace::kNone;  // its record in the point's trace::Pool, if traced
 };
 
 // What an engine counts, reported under metrics.counters: the counters every

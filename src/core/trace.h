@@ -25,8 +25,7 @@ struct Call {
   Kind kind = Kind::Submit;
 };
 
-// One request, written by its thread when it completes; done == 0: it never
-// completed in the measurement (in flight at the stop) and is left out.
+// One request, written by its thread when it completes in the measurement.
 struct Req {
   uint64_t start = 0, done = 0;
   uint64_t ready = 0;  // when the device made the block ready (reads on emu and the driver); 0: unknown
@@ -55,7 +54,8 @@ class Pool {
         used_(new uint32_t[chunks_]()) {}
 
   // The first of n request records, or kNone when the budget is spent (a
-  // batch that crosses the limit gets what is left; the runner checks each).
+  // batch that crosses the limit gets what is left: the caller checks each
+  // index against request_capacity()).
   uint32_t claim_requests(uint32_t n) {
     if (req_next_.load(std::memory_order_relaxed) >= req_cap_) return kNone;
     const uint64_t first = req_next_.fetch_add(n, std::memory_order_relaxed);
@@ -65,7 +65,7 @@ class Pool {
   bool requests_spent() const { return req_next_.load(std::memory_order_relaxed) >= req_cap_; }
   Req& req(uint32_t i) { return reqs_[i]; }
   const Req& req(uint32_t i) const { return reqs_[i]; }
-  // How many request records were handed out (some perhaps never completed).
+  // How many request records were handed out, all written once the threads are joined.
   uint32_t requests_claimed() const {
     const uint64_t n = req_next_.load(std::memory_order_relaxed);
     return n < req_cap_ ? static_cast<uint32_t>(n) : req_cap_;
@@ -103,8 +103,9 @@ class Pool {
 };
 
 // One job thread's writer into a Pool. `active` is the runner's word on
-// whether this thread's calls are being traced now (measuring, and requests
-// of its own still traced); engines record signals only then.
+// whether this thread's calls are being traced now (measuring, until the
+// batch that spent the point's request records); engines record signals
+// only then.
 class Lane {
  public:
   Lane(Pool& pool, uint16_t lane) : pool_(pool), lane_(lane) {}

@@ -174,7 +174,9 @@ class Worker {
         measuring = true;
         st_.reset_stats(now_ns());
         counters_at_start_ = engine_->counters();  // once per repetition, off the hot path
-        issued_ = 0;
+        // What is in flight or refused now completes in the measurement and
+        // counts in it: --ops is what the measurement counts.
+        issued_ = inflight_ + static_cast<unsigned>(carried_);
         ops_cap_ = p_.ops;
         if (st_.series.on()) {
           // Stored before the phase: the threads' intervals line up.
@@ -246,7 +248,6 @@ class Worker {
     // (libaio chunks, aio_read) stamp again at their own call.
     const uint64_t t = now_ns();
     restamp(batch_.data() + carried_, n - carried_, t);
-    if (trace_requests_) claim_trace(n);
     int k = engine_->submit(batch_.data(), n);
     if (lane_ && lane_->active) {
       // The wait that follows starts here too (reap): one clock read per batch.
@@ -282,6 +283,7 @@ class Worker {
       for (int i = 0; i < got; ++i) free_list_[nfree_++] = done_[i];
       return;
     }
+    const uint32_t record = trace_requests_ ? claim_trace(got) : trace::kNone;
     for (int i = 0; i < got; ++i) {
       Request* r = done_[i];
       // The engine's own stamp where it saw this request complete by itself
@@ -289,7 +291,7 @@ class Worker {
       // interface delivered at once (a CQ batch, io_getevents).
       r->done_ns = r->end_ns ? r->end_ns : t;
       r->end_ns = 0;
-      complete(*r, r->done_ns);
+      complete(*r, r->done_ns, record == trace::kNone ? trace::kNone : record + static_cast<uint32_t>(i));
       if (r->op == Op::Write && p_.spec.fsync_every && ++writes_since_flush_ >= p_.spec.fsync_every) {
         // Its own figure: after the batch's stamp, so it is in no request's latency.
         const uint64_t f0 = now_ns(), f1 = (engine_->flush(), now_ns());
@@ -299,6 +301,7 @@ class Worker {
       }
       free_list_[nfree_++] = r;
     }
+    if (lane_ && !trace_requests_) lane_->active = false;
     st_.live_ops.store(st_.ops, std::memory_order_relaxed);
   }
 
@@ -330,35 +333,17 @@ class Worker {
     st_.notes = engine_->notes();
   }
 
-  // --trace: records for the batch's new requests (those carried from a
-  // refused submission have theirs), while the point's budget lasts.
-  void claim_trace(int n) {
-    const int fresh = n - carried_;
-    const uint32_t first = p_.trace->claim_requests(static_cast<uint32_t>(fresh));
-    const uint32_t cap = p_.trace->request_capacity();
-    for (int i = 0; i < fresh; ++i) {
-      Request* r = batch_[carried_ + i];
-      r->trace_ix = first != trace::kNone && first + static_cast<uint32_t>(i) < cap ? first + static_cast<uint32_t>(i)
-                                                                                     : trace::kNone;
-      traced_inflight_ += r->trace_ix != trace::kNone;
-    }
-    if (first == trace::kNone || first + static_cast<uint32_t>(fresh) >= cap) {
-      trace_requests_ = false;
-      if (!traced_inflight_) lane_->active = false;
-    }
+  // --trace: records for a batch of measured completions, while the point's
+  // budget lasts (claimed at completion, so a point traces exactly the first
+  // min(limit, ops) requests its figures count). The first, or kNone.
+  uint32_t claim_trace(int n) {
+    const uint32_t first = p_.trace->claim_requests(static_cast<uint32_t>(n));
+    if (first == trace::kNone || first + static_cast<uint32_t>(n) >= p_.trace->request_capacity())
+      trace_requests_ = false;  // this thread's calls stop being traced after this batch
+    return first;
   }
 
-  void trace_request(Request& r, uint64_t t, uint64_t ready) {
-    trace::Req& rec = p_.trace->req(r.trace_ix);
-    rec = trace::Req{r.start_ns, t, ready, r.offset, r.result, r.len, static_cast<uint16_t>(p_.index),
-                     r.op == Op::Write, r.intended};
-    r.trace_ix = trace::kNone;
-    // The budget is spent and this thread's last traced request is in: its
-    // calls are no longer part of any traced request.
-    if (--traced_inflight_ == 0 && !trace_requests_) lane_->active = false;
-  }
-
-  void complete(Request& r, uint64_t t) {
+  void complete(const Request& r, uint64_t t, uint32_t trace_ix) {
     const uint64_t lat = t > r.start_ns ? t - r.start_ns : 0;
     st_.lat.record(lat);
     // The device stamped when the block became ready (pattern::stamp_ready):
@@ -368,7 +353,9 @@ class Worker {
       ready = pattern::ready_stamp(r.buf);
       st_.notify.record(t > ready ? t - ready : 0);
     }
-    if (r.trace_ix != trace::kNone) trace_request(r, t, ready);
+    if (trace_ix != trace::kNone && trace_ix < p_.trace->request_capacity())
+      p_.trace->req(trace_ix) = trace::Req{r.start_ns, t, ready, r.offset, r.result, r.len,
+                                           static_cast<uint16_t>(p_.index), r.op == Op::Write, r.intended};
     if (series_) st_.series.record(t, lat, r.result > 0 ? static_cast<uint64_t>(r.result) : 0);
     ++st_.ops;
     if (r.result == static_cast<int64_t>(r.len)) {
@@ -433,9 +420,8 @@ class Worker {
   std::optional<OffsetGen> gen_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<trace::Lane> lane_;  // --trace
-  bool trace_requests_ = false;      // new requests get trace records
+  bool trace_requests_ = false;      // completions get trace records
   bool series_ = false;              // measuring with --series
-  unsigned traced_inflight_ = 0;
   uint64_t submit_end_ = 0;          // traced: when the last submit call returned (0: none this round)
   Counters counters_at_start_;
   unsigned nfree_ = 0, inflight_ = 0;

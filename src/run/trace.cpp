@@ -78,7 +78,7 @@ void TraceWriter::add(Result& result, const trace::Pool& pool) {
     for (uint32_t i = 0; i < pool.used(c); ++i) calls.push_back({pool.chunk(c)[i], pool.owner(c)});
   std::vector<const trace::Req*> reqs;
   for (uint32_t i = 0; i < pool.requests_claimed(); ++i)
-    if (pool.req(i).done) reqs.push_back(&pool.req(i));
+    reqs.push_back(&pool.req(i));
 
   std::vector<Ev> evs;
   evs.reserve(calls.size() + 3 * reqs.size());
