@@ -19,6 +19,19 @@ def plot(chart, *args):
                           timeout=120)
 
 
+def assert_renders(test, directory, chart, *args):
+    """`chart` draws args to a non-empty PNG and SVG in directory."""
+    for ext in ("png", "svg"):
+        with test.subTest(chart=chart, ext=ext):
+            out = os.path.join(directory, f"{chart}.{ext}")
+            p = plot(chart, *args, "-o", out)
+            test.assertEqual(p.returncode, 0, p.stderr)
+            with open(out, "rb") as f:
+                data = f.read()
+            test.assertGreater(len(data), 5000)
+            test.assertTrue(data.startswith(PNG_MAGIC) if ext == "png" else b"<svg" in data[:1000])
+
+
 class ReaderTest(unittest.TestCase):
     def test_the_reader_knows_the_figure_table(self):
         # plots/ and scripts/ read figures by name through iobench_results;
@@ -43,18 +56,7 @@ class PlotTest(unittest.TestCase):
 
     def test_every_chart_renders(self):
         for chart in CHARTS:
-            for ext in ("png", "svg"):
-                with self.subTest(chart=chart, ext=ext):
-                    out = os.path.join(self.dir.name, f"{chart}.{ext}")
-                    p = plot(chart, *FIXTURES, "-o", out)
-                    self.assertEqual(p.returncode, 0, p.stderr)
-                    with open(out, "rb") as f:
-                        data = f.read()
-                    self.assertGreater(len(data), 5000)
-                    if ext == "png":
-                        self.assertTrue(data.startswith(PNG_MAGIC))
-                    else:
-                        self.assertIn(b"<svg", data[:1000])
+            assert_renders(self, self.dir.name, chart, *FIXTURES)
 
     def test_all_renders_every_applicable_chart(self):
         p = subprocess.run([sys.executable, os.path.join(PLOTS, "all.py"), *FIXTURES, "-d", self.dir.name],
@@ -186,24 +188,14 @@ class TimeTest(unittest.TestCase):
     def tearDown(self):
         self.dir.cleanup()
 
-    def rendered(self, chart, *args):
-        for ext in ("png", "svg"):
-            out = os.path.join(self.dir.name, f"{chart}.{ext}")
-            p = plot(chart, *args, "-o", out)
-            self.assertEqual(p.returncode, 0, p.stderr)
-            with open(out, "rb") as f:
-                data = f.read()
-            self.assertGreater(len(data), 5000)
-            self.assertTrue(data.startswith(PNG_MAGIC) if ext == "png" else b"<svg" in data[:1000])
-
     def test_series_renders_and_needs_a_series(self):
-        self.rendered("series", self.SERIES)
+        assert_renders(self, self.dir.name, "series", self.SERIES)
         p = plot("series", FIXTURES[1], "-o", os.path.join(self.dir.name, "s.png"))
         self.assertEqual(p.returncode, 2)
         self.assertIn("--series", p.stderr)
 
     def test_timeline_draws_a_row_per_model_that_moves_data(self):
-        self.rendered("timeline", self.TRACE)
+        assert_renders(self, self.dir.name, "timeline", self.TRACE)
         sys.path.insert(0, PLOTS)
         import matplotlib
         matplotlib.use("Agg")
