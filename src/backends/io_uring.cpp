@@ -130,6 +130,13 @@ class UringEngine final : public Engine {
       if (ret < 0 && ret != -EINTR) throw RuntimeError("io_uring_submit_and_wait failed: " + errno_text(-ret));
     }
     ret = io_uring_peek_cqe(&ring_, &cqe);
+    if (ret == -EAGAIN && timeout_ns == 0 && (ring_.flags & IORING_SETUP_DEFER_TASKRUN)) {
+      // Deferred completions are posted only when the task enters the
+      // kernel: a look (--wait spin) must enter, or it never sees one.
+      counters_.syscalls++;
+      io_uring_get_events(&ring_);
+      ret = io_uring_peek_cqe(&ring_, &cqe);
+    }
     if (ret == -EAGAIN && timeout_ns != 0) {
       counters_.syscalls++;
       if (timeout_ns < 0) {

@@ -43,7 +43,11 @@ BackendInfo sync_backend() {
           {{"default", "pread/pwrite in qd threads: the baseline every other model is measured against"}},
           kCapOneInFlight, {},
           [] { return std::string(); },
-          [](const Target&, const WorkloadSpec&, unsigned) { return Fit{}; },
+          [](const Target&, const WorkloadSpec& s, unsigned) {
+            if (s.wait == WorkloadSpec::Wait::Spin)
+              return Fit{false, "--wait spin: sync blocks inside its read or write; there is no wait to spin on", {}};
+            return Fit{};
+          },
           make_engine<SyncEngine>};
 }
 

@@ -269,7 +269,7 @@ class Worker {
   void reap(int64_t timeout) {
     const bool traced = lane_ && lane_->active;
     const uint64_t t0 = traced ? (submit_end_ ? submit_end_ : now_ns()) : 0;
-    int got = engine_->reap(done_.data(), static_cast<int>(p_.qd), timeout);
+    int got = spin_wait_ ? spin(timeout) : engine_->reap(done_.data(), static_cast<int>(p_.qd), timeout);
     if (got <= 0) {
       if (traced) lane_->call(trace::Kind::Wait, t0, now_ns(), 0);
       return;
@@ -303,6 +303,17 @@ class Worker {
     }
     if (lane_ && !trace_requests_) lane_->active = false;
     st_.live_ops.store(st_.ops, std::memory_order_relaxed);
+  }
+
+  // --wait spin: the engine's zero-timeout look, again and again, until
+  // something completes, the timeout passes or the run stops.
+  int spin(int64_t timeout) {
+    const uint64_t deadline = timeout < 0 ? UINT64_MAX : now_ns() + static_cast<uint64_t>(timeout);
+    for (;;) {
+      const int got = engine_->reap(done_.data(), static_cast<int>(p_.qd), 0);
+      if (got || sh_.phase.load(std::memory_order_relaxed) == kStop) return got;
+      if (deadline != UINT64_MAX && now_ns() >= deadline) return 0;
+    }
   }
 
   // Sleeps until shortly before t, then spins to it (SpinGuard).
@@ -439,6 +450,7 @@ class Worker {
   const bool verify_reads_ = p_.spec.verify && !(p_.backend.info->caps & kCapNoIo);
   const bool notify_ = p_.target.stamps_ready() && !(p_.backend.info->caps & kCapNoIo);
   const bool seekable_ = p_.target.seekable();
+  const bool spin_wait_ = p_.spec.wait == WorkloadSpec::Wait::Spin;
 };
 
 class Progress {

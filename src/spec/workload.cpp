@@ -282,6 +282,13 @@ const std::vector<CoreField>& core_fields() {
        }},
       {"cpus", "--cpus", "CPUs the job threads run on, e.g. 0 or 0-1,3 (threads they start, like glibc's aio helpers, too)",
        [](WorkloadSpec& s, const json& v, const std::string& w) { s.cpus = as_cpus(v, w); }},
+      {"wait", "--wait",
+       "block, or spin: wait for completions by polling the interface without sleeping (zero-timeout poll, "
+       "sigtimedwait, io_getevents, CQ peek, aio_error), so the cost of being woken is left out",
+       [](WorkloadSpec& s, const json& v, const std::string& w) {
+         s.wait = as_enum<WorkloadSpec::Wait>(v, w, {{"block", WorkloadSpec::Wait::Block},
+                                                      {"spin", WorkloadSpec::Wait::Spin}});
+       }},
       {"cpu_idle", "--cpu-idle",
        "as-is, or shallow: idle CPUs poll instead of halting while a point runs (holds /dev/cpu_dma_latency at 0; "
        "root): a wake-up then costs no exit from a halt state, which on a VM is tens of us",
@@ -456,6 +463,7 @@ json to_json(const WorkloadSpec& s) {
   if (!s.cpus.empty()) j["cpus"] = s.cpus;
   if (s.series_ns) j["series_ns"] = s.series_ns;
   j["cpu_idle"] = s.cpu_idle == WorkloadSpec::CpuIdle::Shallow ? "shallow" : "as-is";
+  if (s.wait == WorkloadSpec::Wait::Spin) j["wait"] = "spin";  // absent: block (older results match)
   for (auto& [decl, v] : s.options)
     j[std::string(decl->json_key)] = decl->type == OptionType::Choice ? json(decl->choice(v)) : json(v);
   return j;

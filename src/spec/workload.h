@@ -55,6 +55,9 @@ struct WorkloadSpec {
   // shallow: idle CPUs poll instead of halting while a point runs (PM QoS,
   // /dev/cpu_dma_latency 0), so waking a thread costs no exit from a halt.
   enum class CpuIdle { AsIs, Shallow } cpu_idle = CpuIdle::AsIs;
+  // spin: a job thread waiting for completions polls the interface without
+  // sleeping (each model's zero-timeout look) instead of blocking in it.
+  enum class Wait { Block, Spin } wait = Wait::Block;
   TargetSpec target;
   bool verify = false;
   OnError on_error = OnError::Continue;
