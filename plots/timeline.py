@@ -19,10 +19,10 @@ import iobench_results as ir
 STATES = [  # call name in the trace -> (legend, colour)
     ("submit", "in a submit call", "#0072B2"),
     ("wait", "waiting (reap call)", "#F0E442"),
-    ("fsync", "in fsync", "#56B4E9"),
     ("signal handler", "in a signal handler", "#D55E00"),
 ]
 RUNNING = ("running (iobench and model code)", "#BBBBBB")
+SIGNAL = "#D55E00"  # the handler's colour: a signal taken
 
 
 def load_trace(path):
@@ -112,7 +112,7 @@ def draw(procs, plt, requests, skip):
             inner = state == "signal handler"  # inside a wait: drawn thinner over it
             ax.broken_barh(spans, (2.35, 0.5) if inner else (2.2, 0.8), color=c)
         sig = [ts - t0 for (stid, ts) in p["signals"] if stid == tid and t0 <= ts <= t1]
-        ax.plot(sig, [3.25] * len(sig), "v", color=STATES[3][2], markersize=5, linestyle="none")
+        ax.plot(sig, [3.25] * len(sig), "v", color=SIGNAL, markersize=5, linestyle="none")
         # The requests, each on the lowest free line (qd > 1 overlaps them).
         ends = []
         for n, (_, rid, op, b, e) in enumerate(shown):
@@ -140,7 +140,7 @@ def draw(procs, plt, requests, skip):
     handles = [Patch(color=RUNNING[1], label=RUNNING[0])] + [Patch(color=c, label=l) for _, l, c in STATES]
     handles += [Patch(color="#777777", label="request: issue to completion (model colour)"),
                 Line2D([], [], color="black", linewidth=1.6, label="device: block ready"),
-                Line2D([], [], color=STATES[3][2], marker="v", linestyle="none", label="signal taken")]
+                Line2D([], [], color=SIGNAL, marker="v", linestyle="none", label="signal taken")]
     fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=7, frameon=False)
     fig.legend_inches = 0.55  # what the legend needs at the bottom
     return fig

@@ -225,7 +225,6 @@ class StingyEngine final : public Engine {
     }
     return n;
   }
-  void flush() override {}
 
  private:
   std::vector<uint64_t>* seen_;
@@ -278,7 +277,6 @@ class AffinityEngine final : public Engine {
     }
     return n;
   }
-  void flush() override {}
 
   static std::vector<unsigned> cpus_of_this_thread() {
     cpu_set_t set;
@@ -380,7 +378,6 @@ class SerialReapEngine final : public Engine {
     }
     return n;
   }
-  void flush() override {}
 
  private:
   std::vector<Request*> pending_;

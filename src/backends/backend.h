@@ -20,7 +20,10 @@
 
 namespace iobench {
 
-enum class Op : uint8_t { Read, Write };
+// Fsync: --fsync-every's flush, a request like the others (len 0), so each
+// model flushes with its own interface: aio_fsync, IOCB_CMD_FSYNC,
+// IORING_OP_FSYNC, or fsync/fdatasync in the job thread.
+enum class Op : uint8_t { Read, Write, Fsync };
 
 struct Request {
   uint64_t offset = 0;
@@ -78,8 +81,6 @@ class Engine {
   // Collects up to `max` finished requests into `out`. timeout_ns < 0 waits for
   // at least one; 0 only looks; > 0 waits at most that long.
   virtual int reap(Request** out, int max, int64_t timeout_ns) = 0;
-  // Flushes written data to stable storage (fsync_every).
-  virtual void flush() = 0;
   const Counters& counters() const { return counters_; }
   // What the engine found out while setting up (kernel features used, ...).
   const std::vector<std::string>& notes() const { return notes_; }

@@ -38,7 +38,7 @@ class ChannelSet {
     rung_ = !ch_.empty() && ch_[0].bell;
   }
   ChannelSet(const Target& t, const EngineConfig& c, int flags = 0) : ChannelSet(t, t.channels_for(c.qd), flags) {}
-  int fd(uint32_t slot, Op op) const { return ch_[slot % ch_.size()].fd(op == Op::Write); }
+  int fd(uint32_t slot, Op op) const { return ch_[slot % ch_.size()].fd(op != Op::Read); }
   // Tells a request-anchored device (emu in request mode) that these
   // requests were issued, at their start_ns; nothing on other targets. Every
   // engine rings before it waits for a request, from the thread that issued
@@ -47,6 +47,7 @@ class ChannelSet {
   void ring(Request* const* reqs, int n) const {
     if (!rung_) return;  // a file, the driver: one test per batch
     for (int i = 0; i < n; ++i) {
+      if (reqs[i]->op == Op::Fsync) continue;  // no device service: a stream target refuses --fsync-every
       const Channel& c = ch_[reqs[i]->slot % ch_.size()];
       c.bell->ring(*c.box, reqs[i]->op == Op::Write, reqs[i]->start_ns);
     }
@@ -89,8 +90,14 @@ auto timed_call(Request* const* reqs, int n, Call&& call) {
   return ret;
 }
 
-// fsync_every for every model: a plain fsync between completions, the same
-// cost for all of them, so it does not tilt the comparison.
-void fsync_fd(int fd, Counters& c);
+// An Op::Fsync request run in the calling thread, for the models with no
+// asynchronous flush (sync, poll, sigio): fdatasync with --fsync-kind
+// fdatasync, else fsync. 0 or -errno.
+inline int64_t do_fsync(int fd, const WorkloadSpec& spec, Counters& c) {
+  c.syscalls++;
+  c.fsyncs++;
+  const int ret = spec.fsync_kind == WorkloadSpec::FsyncKind::Fdatasync ? ::fdatasync(fd) : ::fsync(fd);
+  return ret == 0 ? 0 : -errno;
+}
 
 }  // namespace iobench

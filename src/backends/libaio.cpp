@@ -41,6 +41,7 @@ class AioEngine final : public Engine {
         eventfd_mode_(c.variant == kEventfd),
         batch_(static_cast<int>(c.spec.get(kBatch))),
         direct_(c.target.direct()),
+        fdatasync_(c.spec.fsync_kind == WorkloadSpec::FsyncKind::Fdatasync),
         iocbs_(c.qd),
         ptrs_(c.qd),
         events_(c.qd) {
@@ -66,7 +67,9 @@ class AioEngine final : public Engine {
       Request* r = reqs[i];
       iocb* cb = &iocbs_[r->slot];
       if (r->op == Op::Read) io_prep_pread(cb, ch_.fd(0, r->op), r->buf, r->len, static_cast<long long>(r->offset));
-      else io_prep_pwrite(cb, ch_.fd(0, r->op), r->buf, r->len, static_cast<long long>(r->offset));
+      else if (r->op == Op::Write) io_prep_pwrite(cb, ch_.fd(0, r->op), r->buf, r->len, static_cast<long long>(r->offset));
+      else if (fdatasync_) io_prep_fdsync(cb, ch_.fd(0, r->op));  // IOCB_CMD_FDSYNC
+      else io_prep_fsync(cb, ch_.fd(0, r->op));                   // IOCB_CMD_FSYNC
       if (eventfd_mode_) io_set_eventfd(cb, efd_.get());
       cb->data = r;
       ptrs_[static_cast<size_t>(i)] = cb;
@@ -92,6 +95,7 @@ class AioEngine final : public Engine {
       if (r < chunk) break;
     }
     inflight_ += ret;
+    for (int i = 0; i < ret; ++i) counters_.fsyncs += reqs[i]->op == Op::Fsync;
     counters_.batch(static_cast<uint64_t>(ret));
     return ret;
   }
@@ -123,7 +127,6 @@ class AioEngine final : public Engine {
     return getevents(min_nr, max, tp, out);
   }
 
-  void flush() override { fsync_fd(ch_.fd(0, Op::Write), counters_); }
 
  private:
   int getevents(long min_nr, int max, timespec* tp, Request** out) {
@@ -144,6 +147,7 @@ class AioEngine final : public Engine {
   bool eventfd_mode_;
   int batch_;  // iocbs per io_submit; 0 = all (see submit)
   bool direct_;
+  bool fdatasync_;  // --fsync-kind fdatasync
   int inflight_ = 0;
   io_context_t ctx_ = nullptr;
   Fd efd_, epfd_;

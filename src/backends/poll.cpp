@@ -28,6 +28,8 @@ class PollEngine final : public Engine {
       : mode_(static_cast<Mode>(c.variant)),
         ch_(c.target, c.qd, O_NONBLOCK),  // one channel per request, whatever the target
         seekable_(c.target.seekable()),
+        spec_(c.spec),
+        synced_(c.qd),
         pending_(c.qd, nullptr),
         ready_(c.qd * 2, 1),  // [slot*2 + write]: try once; EAGAIN clears it
         pfds_(c.qd),
@@ -66,6 +68,12 @@ class PollEngine final : public Engine {
     ch_.ring(reqs, n);
     for (int i = 0; i < n; ++i) {
       Request* r = reqs[i];
+      if (r->op == Op::Fsync) {  // readiness says nothing of a flush: done here
+        r->result = do_fsync(ch_.fd(r->slot, r->op), spec_, counters_);
+        r->end_ns = now_ns();
+        synced_.push(r);
+        continue;
+      }
       pending_[r->slot] = r;
       if (mode_ == Mode::Epoll) {
         epoll_event ev{};
@@ -82,7 +90,8 @@ class PollEngine final : public Engine {
   }
 
   int reap(Request** out, int max, int64_t timeout_ns) override {
-    int n = 0;
+    int n = synced_.pop(out, max);
+    if (n) return n;
     // Edge-triggered: channels already known ready need no wait at all.
     if (mode_ == Mode::EpollEt) n = try_ready(out, max);
     if (n) return n;
@@ -93,7 +102,6 @@ class PollEngine final : public Engine {
     return n;
   }
 
-  void flush() override { fsync_fd(ch_.fd(0, Op::Write), counters_); }
 
  private:
   // Waits for readiness; fills woken_ (or the ready_ flags for ET).
@@ -188,6 +196,8 @@ class PollEngine final : public Engine {
   Mode mode_;
   ChannelSet ch_;
   bool seekable_;
+  const WorkloadSpec& spec_;
+  DoneStack synced_;  // --fsync-every's flushes, done in submit()
   std::vector<Request*> pending_;  // by slot
   std::vector<uint8_t> ready_;     // epoll-et: readiness seen and not yet used up
   std::vector<pollfd> pfds_;

@@ -7,6 +7,7 @@
 //   thread   SIGEV_THREAD: glibc calls back on a new thread, which flags the slot
 //   listio   submission of whole batches with lio_listio(LIO_NOWAIT)
 #include <aio.h>
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -52,7 +53,8 @@ struct Slot {
 class PosixAioEngine final : public Engine {
  public:
   explicit PosixAioEngine(const EngineConfig& c)
-      : mode_(static_cast<Mode>(c.variant)),
+      : spec_(c.spec),
+        mode_(static_cast<Mode>(c.variant)),
         ch_(c.target, std::max(static_cast<unsigned>(c.spec.get(kFds)), c.target.channels_for(c.qd))),
         slots_(c.qd), list_(c.qd, nullptr), seq_(c.qd, 0), order_(c.qd), submit_list_(c.qd), requests_(c.qd),
         aio_calls_(counters_.add("aio_calls")) {
@@ -96,7 +98,7 @@ class PosixAioEngine final : public Engine {
       cb.aio_buf = r->buf;
       cb.aio_nbytes = r->len;
       cb.aio_offset = static_cast<off_t>(r->offset);
-      cb.aio_lio_opcode = r->op == Op::Read ? LIO_READ : LIO_WRITE;
+      cb.aio_lio_opcode = r->op == Op::Read ? LIO_READ : r->op == Op::Write ? LIO_WRITE : LIO_NOP;
       std::memset(&cb.aio_sigevent, 0, sizeof cb.aio_sigevent);
       cb.aio_sigevent.sigev_notify = SIGEV_NONE;
       if (mode_ == Mode::Signal) {
@@ -112,22 +114,32 @@ class PosixAioEngine final : public Engine {
       submit_list_[static_cast<size_t>(i)] = &cb;
     }
     int accepted = n;
-    if (mode_ == Mode::ListIo) {
+    // lio_listio has no flush: a batch with an fsync goes request by request.
+    const bool any_fsync = std::any_of(reqs, reqs + n, [](const Request* r) { return r->op == Op::Fsync; });
+    if (mode_ == Mode::ListIo && !any_fsync) {
       ++aio_calls_;
       if (timed_call(reqs, n, [&] { return lio_listio(LIO_NOWAIT, submit_list_.data(), n, nullptr); }) != 0)
         throw RuntimeError("lio_listio failed: " + errno_text(errno));
     } else {
+      const int sync_op = spec_.fsync_kind == WorkloadSpec::FsyncKind::Fdatasync ? O_DSYNC : O_SYNC;
       for (int i = 0; i < n; ++i) {
         aiocb* cb = submit_list_[static_cast<size_t>(i)];
         ++aio_calls_;
-        int ret = timed_call(reqs + i, 1, [&] { return cb->aio_lio_opcode == LIO_READ ? aio_read(cb) : aio_write(cb); });
+        int ret = timed_call(reqs + i, 1, [&] {
+          switch (cb->aio_lio_opcode) {
+            case LIO_READ: return aio_read(cb);
+            case LIO_WRITE: return aio_write(cb);
+            default: return aio_fsync(sync_op, cb);
+          }
+        });
         if (ret != 0 && errno == EAGAIN) {
           accepted = i;
           break;
         }
-        if (ret != 0) throw RuntimeError("aio_read/aio_write failed: " + errno_text(errno));
+        if (ret != 0) throw RuntimeError("aio_read/aio_write/aio_fsync failed: " + errno_text(errno));
       }
     }
+    for (int i = 0; i < accepted; ++i) counters_.fsyncs += reqs[i]->op == Op::Fsync;
     for (int i = 0; i < accepted; ++i) {
       unsigned slot = reqs[i]->slot;
       slots_[slot].inflight = true;
@@ -149,7 +161,6 @@ class PosixAioEngine final : public Engine {
     }
   }
 
-  void flush() override { fsync_fd(ch_.fd(0, Op::Write), counters_); }
 
  private:
   // Collects every finished in-flight slot (up to max).
@@ -280,6 +291,7 @@ class PosixAioEngine final : public Engine {
     });
   }
 
+  const WorkloadSpec& spec_;
   Mode mode_;
   ChannelSet ch_;
   std::vector<Slot> slots_;

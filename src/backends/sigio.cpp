@@ -66,6 +66,8 @@ class SigioEngine final : public Engine {
       : handler_mode_(c.variant == kHandler),
         ch_(c.target, c.qd, O_NONBLOCK),
         seekable_(c.target.seekable()),
+        spec_(c.spec),
+        synced_(c.qd),
         pending_(c.qd, nullptr),
         ready_(c.qd * 2, 1),
         overflows_(counters_.add("sigio_overflows")),
@@ -123,21 +125,30 @@ class SigioEngine final : public Engine {
   }
 
   int submit(Request* const* reqs, int n) override {
-    for (int i = 0; i < n; ++i) pending_[reqs[i]->slot] = reqs[i];
+    for (int i = 0; i < n; ++i) {
+      Request* r = reqs[i];
+      if (r->op == Op::Fsync) {  // no signal tells of a flush: done here
+        r->result = do_fsync(ch_.fd(r->slot, r->op), spec_, counters_);
+        r->end_ns = now_ns();
+        synced_.push(r);
+      } else {
+        pending_[r->slot] = r;
+      }
+    }
     ch_.ring(reqs, n);
     counters_.batch(static_cast<uint64_t>(n));
     return n;
   }
 
   int reap(Request** out, int max, int64_t timeout_ns) override {
-    int n = try_ready(out, max);
+    int n = synced_.pop(out, max);
+    if (!n) n = try_ready(out, max);
     if (n) return n;
     // A zero timeout still takes what is queued (--wait spin looks this way).
     handler_mode_ ? wait_handler(timeout_ns) : wait_info(timeout_ns);
     return try_ready(out, max);
   }
 
-  void flush() override { fsync_fd(ch_.fd(0, Op::Write), counters_); }
 
  private:
   void mark(int fd, long band) {
@@ -220,6 +231,8 @@ class SigioEngine final : public Engine {
   bool handler_mode_;
   ChannelSet ch_;
   bool seekable_;
+  const WorkloadSpec& spec_;
+  DoneStack synced_;  // --fsync-every's flushes, done in submit()
   std::vector<Request*> pending_;
   std::vector<uint8_t> ready_;  // [slot*2 + write]: a notification not yet used up
   std::vector<int> slot_of_fd_;

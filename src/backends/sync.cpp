@@ -14,23 +14,29 @@ namespace {
 
 class SyncEngine final : public Engine {
  public:
-  explicit SyncEngine(const EngineConfig& c) : ch_(c.target, 1), seekable_(c.target.seekable()), done_(c.qd) {}
+  explicit SyncEngine(const EngineConfig& c)
+      : spec_(c.spec), ch_(c.target, 1), seekable_(c.target.seekable()), done_(c.qd) {}
 
   int submit(Request* const* reqs, int n) override {
     for (int i = 0; i < n; ++i) {
+      Request* r = reqs[i];
       ch_.ring(reqs + i, 1);
-      reqs[i]->result = do_io(ch_.fd(0, reqs[i]->op), *reqs[i], seekable_);
-      reqs[i]->end_ns = now_ns();
-      done_.push(reqs[i]);
+      if (r->op == Op::Fsync) {
+        r->result = do_fsync(ch_.fd(0, r->op), spec_, counters_);
+      } else {
+        r->result = do_io(ch_.fd(0, r->op), *r, seekable_);
+        counters_.syscalls++;
+      }
+      r->end_ns = now_ns();
+      done_.push(r);
     }
-    counters_.syscalls += static_cast<uint64_t>(n);
     counters_.batch(static_cast<uint64_t>(n));
     return n;
   }
   int reap(Request** out, int max, int64_t) override { return done_.pop(out, max); }
-  void flush() override { fsync_fd(ch_.fd(0, Op::Write), counters_); }
 
  private:
+  const WorkloadSpec& spec_;
   ChannelSet ch_;
   bool seekable_;
   DoneStack done_;

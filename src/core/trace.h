@@ -14,7 +14,6 @@ namespace iobench::trace {
 enum class Kind : uint8_t {
   Submit,   // the engine's submit(): the call that started requests (blocking I/O runs here)
   Wait,     // the engine's reap(): waiting for, or collecting, completions
-  Fsync,    // --fsync-every
   Handler,  // a signal handler ran (sigio:handler), inside a wait
   Signal,   // a notification signal was taken (sigtimedwait returned it): a moment, t0 == t1
 };

@@ -20,7 +20,6 @@ const char* call_name(trace::Kind k) {
   switch (k) {
     case trace::Kind::Submit: return "submit";
     case trace::Kind::Wait: return "wait";
-    case trace::Kind::Fsync: return "fsync";
     case trace::Kind::Handler: return "signal handler";
     case trace::Kind::Signal: return "signal";
   }

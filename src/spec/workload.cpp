@@ -212,6 +212,13 @@ const std::vector<CoreField>& core_fields() {
        [](WorkloadSpec& s, const json& v, const std::string& w) { s.direct = as_bool(v, w); }, true, "--buffered"},
       {"fsync_every", "--fsync-every", "fsync after this many writes",
        [](WorkloadSpec& s, const json& v, const std::string& w) { s.fsync_every = as_uint(v, w, 0, UINT64_MAX / 2); }},
+      {"fsync_kind", "--fsync-kind", "fsync or fdatasync: what --fsync-every's flush asks for, through each model's own "
+                                     "interface (aio_fsync, IOCB_CMD_FSYNC/FDSYNC, IORING_OP_FSYNC)",
+       [](WorkloadSpec& s, const json& v, const std::string& w) {
+         s.fsync_kind = as_enum<WorkloadSpec::FsyncKind>(v, w, {{"fsync", WorkloadSpec::FsyncKind::Fsync},
+                                                                {"fdatasync", WorkloadSpec::FsyncKind::Fdatasync}});
+         s.fsync_kind_given = true;
+       }},
       {"rate_iops", "--rate", "IOPS limit per job; latency then counts from the intended issue time",
        [](WorkloadSpec& s, const json& v, const std::string& w) { s.rate_iops = as_uint(v, w, 0, 100'000'000); }},
       {"distribution", "--distribution", "uniform or zipf:THETA",
@@ -398,6 +405,8 @@ void validate(const WorkloadSpec& s) {
     throw UsageError("--size: must be at least bs (" + format_size(s.bs) + "), got " + format_size(s.size));
   if (s.fsync_every && !s.writes())
     throw UsageError("--fsync-every: only applies to workloads that write, but rw is " + std::string(rw_name(s.rw)));
+  if (s.fsync_kind_given && !s.fsync_every)
+    throw UsageError("--fsync-kind: only applies with --fsync-every N (how many writes between flushes)");
 }
 
 std::vector<WorkloadSpec> expand_sweeps(const WorkloadSpec& s) {
@@ -455,6 +464,7 @@ json to_json(const WorkloadSpec& s) {
   j["repeat"] = s.repeat;
   j["direct"] = s.is_direct();
   j["fsync_every"] = s.fsync_every;
+  if (s.fsync_every) j["fsync_kind"] = s.fsync_kind == WorkloadSpec::FsyncKind::Fdatasync ? "fdatasync" : "fsync";
   j["rate_iops"] = s.rate_iops;
   j["distribution"] = s.distribution == Distribution::Zipf ? "zipf:" + json(s.zipf_theta).dump() : "uniform";
   j["seed"] = s.seed;

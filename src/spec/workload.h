@@ -46,6 +46,9 @@ struct WorkloadSpec {
   unsigned repeat = 1;
   std::optional<bool> direct;      // not given: each backend's default (libaio: O_DIRECT on files)
   uint64_t fsync_every = 0;        // writes between fsyncs; 0 = never
+  enum class FsyncKind { Fsync, Fdatasync };
+  FsyncKind fsync_kind = FsyncKind::Fsync;
+  bool fsync_kind_given = false;
   uint64_t rate_iops = 0;          // per job; 0 = unlimited
   Distribution distribution = Distribution::Uniform;
   double zipf_theta = 0;

@@ -420,6 +420,9 @@ TargetInfo emu_target() {
             if (s.rw == RwMode::RandRead || s.rw == RwMode::RandWrite)
               throw UsageError("--rw " + std::string(rw_name(s.rw)) + ": the emu target is a stream without offsets; "
                                "use read or write (randrw is its mix of the two)");
+            if (s.fsync_every)
+              throw UsageError("--fsync-every: the emu target is pipes, which fsync cannot flush (EINVAL); use a file "
+                               "or the driver");
           },
           [](const WorkloadSpec& s) -> std::unique_ptr<Target> { return std::make_unique<EmuTarget>(s); }};
 }

@@ -17,7 +17,7 @@ constexpr OptionDecl kMaxBatch{"echo_max_batch", "echo", OptionType::Count, 1, 4
 class EchoEngine final : public Engine {
  public:
   explicit EchoEngine(const EngineConfig& c)
-      : ch_(c.target, 1), mode_(static_cast<Mode>(c.variant)), max_batch_(static_cast<int>(c.spec.get(kMaxBatch))),
+      : spec_(c.spec), ch_(c.target, 1), mode_(static_cast<Mode>(c.variant)), max_batch_(static_cast<int>(c.spec.get(kMaxBatch))),
         done_(c.qd), refused_(counters_.add("refused")) {}
 
   int submit(Request* const* reqs, int n) override {
@@ -25,7 +25,9 @@ class EchoEngine final : public Engine {
     refused_ += static_cast<uint64_t>(n - take);
     for (int k = 0; k < take; ++k) {
       Request* r = reqs[mode_ == Mode::Reverse ? take - 1 - k : k];
-      r->result = do_io(ch_.fd(r->slot, r->op), *r, true);
+      // --fsync-every's flush is a request too (Op::Fsync).
+      r->result = r->op == Op::Fsync ? do_fsync(ch_.fd(r->slot, r->op), spec_, counters_)
+                                     : do_io(ch_.fd(r->slot, r->op), *r, true);
       done_.push(r);
     }
     counters_.syscalls += static_cast<uint64_t>(take);
@@ -33,9 +35,9 @@ class EchoEngine final : public Engine {
     return take;
   }
   int reap(Request** out, int max, int64_t) override { return done_.pop(out, max); }
-  void flush() override { fsync_fd(ch_.fd(0, Op::Write), counters_); }
 
  private:
+  const WorkloadSpec& spec_;
   ChannelSet ch_;
   Mode mode_;
   int max_batch_;
