@@ -69,9 +69,7 @@ class PollEngine final : public Engine {
     for (int i = 0; i < n; ++i) {
       Request* r = reqs[i];
       if (r->op == Op::Fsync) {  // readiness says nothing of a flush: done here
-        r->result = do_fsync(ch_.fd(r->slot, r->op), spec_, counters_);
-        r->end_ns = now_ns();
-        synced_.push(r);
+        fsync_now(*r, ch_.fd(r->slot, r->op), spec_, counters_, synced_);
         continue;
       }
       pending_[r->slot] = r;

@@ -127,13 +127,8 @@ class SigioEngine final : public Engine {
   int submit(Request* const* reqs, int n) override {
     for (int i = 0; i < n; ++i) {
       Request* r = reqs[i];
-      if (r->op == Op::Fsync) {  // no signal tells of a flush: done here
-        r->result = do_fsync(ch_.fd(r->slot, r->op), spec_, counters_);
-        r->end_ns = now_ns();
-        synced_.push(r);
-      } else {
-        pending_[r->slot] = r;
-      }
+      if (r->op == Op::Fsync) fsync_now(*r, ch_.fd(r->slot, r->op), spec_, counters_, synced_);  // no signal tells of it
+      else pending_[r->slot] = r;
     }
     ch_.ring(reqs, n);
     counters_.batch(static_cast<uint64_t>(n));
