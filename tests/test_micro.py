@@ -16,12 +16,16 @@ EXPECTED = ["syscall_getppid", "pread_4k", "preadv2_nowait_4k", "poll_ready", "e
             "libaio_submit_getevents_1x4k", "libaio_submit_getevents_32x4k", "libaio_tmpfs_1x4k", "libaio_tmpfs_32x4k",
             "io_uring_nop_1", "io_uring_nop_32",
             "io_uring_read_1x4k", "io_uring_read_32x4k", "io_uring_read_fixed_1x4k", "io_uring_read_fixed_32x4k",
-            "io_uring_sqpoll_read_1x4k"]
+            "io_uring_sqpoll_read_1x4k", "fsync_4k", "aio_fsync_4k", "libaio_fsync_4k", "io_uring_fsync_4k",
+            "aio_cancel_queued", "aio_cancel_done", "libaio_cancel_refused", "io_uring_cancel_pending",
+            "io_uring_cancel_done"]
 
 
 LABELS = {"no I/O", "no I/O (a ready eventfd)", "page cache", "pipe", "O_DIRECT: device-bound",
           "O_DIRECT on tmpfs: completes at once",
-          "page cache (O_DIRECT refused: buffered kernel AIO is synchronous)"}
+          "page cache (O_DIRECT refused: buffered kernel AIO is synchronous)", "fsync: device-bound",
+          "cancel: a request queued in the interface", "cancel: a request pending in the interface",
+          "cancel: a finished request", "cancel: refused (no cancel function)"}
 
 
 class MicroTest(unittest.TestCase):

@@ -216,7 +216,9 @@ class TraceTest(unittest.TestCase):
                 self.assertEqual(sum(x["bytes"] for x in rows), m["bytes"])
                 self.assertEqual(max(x["lat_max_ns"] for x in rows), m["lat_ns"]["max"])
                 self.assertEqual([x["t_ns"] for x in rows], [i * 100_000_000 for i in range(len(rows))])
-                self.assertLessEqual(sum(x["dur_ns"] for x in rows), m["runtime_ns"] + 1_000_000)
+                # Whole intervals, then the last one up to the stop.
+                self.assertEqual({x["dur_ns"] for x in rows[:-1]}, {100_000_000})
+                self.assertLessEqual(rows[-1]["dur_ns"], 100_000_000)
                 for x in rows:
                     if x["ops"]:
                         # emu serves each read 100 us after it was issued: bucket midpoints stay within 3.1 %.

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/build_info.h"
+#include "core/clock.h"
 #include "core/errors.h"
 #include "core/fd.h"
 #include "micro/micro.h"
@@ -437,6 +438,238 @@ BENCHMARK(BM_io_uring_read_32x4k);
 BENCHMARK(BM_io_uring_read_fixed_1x4k);
 BENCHMARK(BM_io_uring_read_fixed_32x4k);
 BENCHMARK(BM_io_uring_sqpoll_read_1x4k)->UseRealTime();  // the work happens in the kernel's SQ thread
+
+// --- flushes: fsync through each interface -------------------------------------
+
+enum class Flush { Plain, Glibc, Libaio, Uring };
+
+// A 4k page-cache write, then a flush through the interface, waited for:
+// the flush goes to the device, which bounds its time.
+void flush_one(benchmark::State& state, Flush how) {
+  Fd fd = scratch().open(0);
+  AlignedBuffer buf(kBlock, 4096);
+  std::memset(buf.data(), 'y', kBlock);
+  io_context_t ctx = nullptr;
+  io_uring ring{};
+  if (how == Flush::Libaio)
+    if (int e = io_setup(1, &ctx); e != 0) return unavailable(state, "io_setup: " + errno_text(-e));
+  if (how == Flush::Uring)
+    if (int e = io_uring_queue_init(2, &ring, 0); e < 0) return unavailable(state, "io_uring_setup: " + errno_text(-e));
+  std::string failed;
+  uint64_t i = 0;
+  for (auto _ : state) {
+    if (::pwrite(fd.get(), buf.data(), kBlock, offset_of(i++)) != static_cast<ssize_t>(kBlock)) {
+      failed = "pwrite failed";
+      break;
+    }
+    if (how == Flush::Plain) {
+      if (::fsync(fd.get()) != 0) failed = "fsync: " + errno_text(errno);
+    } else if (how == Flush::Glibc) {
+      aiocb cb{};
+      cb.aio_fildes = fd.get();
+      if (aio_fsync(O_SYNC, &cb) != 0) {
+        failed = "aio_fsync: " + errno_text(errno);
+        break;
+      }
+      const aiocb* list[1] = {&cb};
+      while (aio_error(&cb) == EINPROGRESS) aio_suspend(list, 1, nullptr);
+      if (aio_return(&cb) != 0) failed = "aio_fsync failed";
+    } else if (how == Flush::Libaio) {
+      iocb cb{};
+      iocb* ptr = &cb;
+      io_prep_fsync(&cb, fd.get());
+      io_event ev{};
+      int r;
+      while ((r = io_submit(ctx, 1, &ptr)) == -EAGAIN || r == -EINTR) {
+      }
+      int got = 0;
+      while (r == 1 && (got = io_getevents(ctx, 1, 1, &ev, nullptr)) == -EINTR) {
+      }
+      if (r != 1) failed = "io_submit (IOCB_CMD_FSYNC): " + errno_text(-r);
+      else if (got != 1) failed = "io_getevents: " + errno_text(-got);
+      else if (static_cast<long>(ev.res) < 0) failed = "IOCB_CMD_FSYNC: " + errno_text(static_cast<int>(-static_cast<long>(ev.res)));
+    } else {
+      io_uring_prep_fsync(io_uring_get_sqe(&ring), fd.get(), 0);
+      io_uring_cqe* cqe = nullptr;
+      if (io_uring_submit_and_wait(&ring, 1) < 0 || io_uring_wait_cqe(&ring, &cqe) != 0) {
+        failed = "io_uring_submit_and_wait failed";
+        break;
+      }
+      if (cqe->res < 0) failed = "IORING_OP_FSYNC: " + errno_text(-cqe->res);
+      io_uring_cqe_seen(&ring, cqe);
+    }
+    if (!failed.empty()) break;
+  }
+  if (how == Flush::Libaio) io_destroy(ctx);
+  if (how == Flush::Uring) io_uring_queue_exit(&ring);
+  if (!failed.empty()) return state.SkipWithError(failed.c_str());
+  touches(state, "fsync: device-bound");
+  finish(state);
+}
+void BM_fsync_4k(benchmark::State& s) { flush_one(s, Flush::Plain); }
+void BM_aio_fsync_4k(benchmark::State& s) { flush_one(s, Flush::Glibc); }
+void BM_libaio_fsync_4k(benchmark::State& s) { flush_one(s, Flush::Libaio); }
+void BM_io_uring_fsync_4k(benchmark::State& s) { flush_one(s, Flush::Uring); }
+BENCHMARK(BM_fsync_4k)->UseRealTime();
+BENCHMARK(BM_aio_fsync_4k)->UseRealTime();
+BENCHMARK(BM_libaio_fsync_4k)->UseRealTime();
+BENCHMARK(BM_io_uring_fsync_4k)->UseRealTime();
+
+// --- cancellation: the cancel call alone, timed by hand ----------------------------
+
+double seconds_since(uint64_t t0) { return static_cast<double>(now_ns() - t0) / 1e9; }
+
+// glibc runs one request per descriptor at a time: a read blocked on an
+// empty pipe holds the descriptor, and a second read waits in glibc's queue,
+// not started, where aio_cancel can take it back.
+void BM_aio_cancel_queued(benchmark::State& state) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return unavailable(state, "pipe2: " + errno_text(errno));
+  Fd rd(p[0]), wr(p[1]);
+  AlignedBuffer buf(2 * kBlock, 4096);
+  aiocb holder{}, cb{};
+  prep_aiocb(holder, rd.get(), buf.data(), 0);
+  if (aio_read(&holder) != 0) return state.SkipWithError("aio_read failed");
+  std::string failed;
+  bool queued = false;  // cb was submitted at least once
+  for (auto _ : state) {
+    prep_aiocb(cb, rd.get(), buf.data() + kBlock, 0);
+    if (aio_read(&cb) != 0) {
+      failed = "aio_read failed";
+      break;
+    }
+    queued = true;
+    const uint64_t t0 = now_ns();
+    const int r = aio_cancel(rd.get(), &cb);
+    state.SetIterationTime(seconds_since(t0));
+    if (r != AIO_CANCELED) {
+      failed = "unavailable here: glibc had started the queued read (aio_cancel: " + std::to_string(r) + ")";
+      break;
+    }
+    aio_return(&cb);
+  }
+  // Data for the holder (and for the queued read, if glibc started it), then both are done.
+  std::vector<char> data(2 * kBlock, 'z');
+  if (::write(wr.get(), data.data(), data.size()) < 0) failed = "write to the pipe failed";
+  for (aiocb* c : {&holder, &cb}) {
+    const aiocb* list[1] = {c};
+    while ((c == &holder || queued) && aio_error(c) == EINPROGRESS) aio_suspend(list, 1, nullptr);
+  }
+  if (!failed.empty()) return state.SkipWithError(failed.c_str());
+  touches(state, "cancel: a request queued in the interface");
+  finish(state);
+}
+BENCHMARK(BM_aio_cancel_queued)->UseManualTime();
+
+// aio_cancel of a read that has completed: AIO_ALLDONE.
+void BM_aio_cancel_done(benchmark::State& state) {
+  Fd fd = scratch().open(0);
+  AlignedBuffer buf(kBlock, 4096);
+  aiocb cb{};
+  uint64_t i = 0;
+  for (auto _ : state) {
+    prep_aiocb(cb, fd.get(), buf.data(), offset_of(i++));
+    if (aio_read(&cb) != 0) return state.SkipWithError("aio_read failed");
+    const aiocb* list[1] = {&cb};
+    while (aio_error(&cb) == EINPROGRESS) aio_suspend(list, 1, nullptr);
+    const uint64_t t0 = now_ns();
+    const int r = aio_cancel(fd.get(), &cb);
+    state.SetIterationTime(seconds_since(t0));
+    aio_return(&cb);
+    if (r != AIO_ALLDONE) return state.SkipWithError(("aio_cancel of a finished read: " + std::to_string(r)).c_str());
+  }
+  touches(state, "cancel: a finished request");
+  finish(state);
+}
+BENCHMARK(BM_aio_cancel_done)->UseManualTime();
+
+// io_cancel of an O_DIRECT file read: files and block devices install no
+// cancel function, so the kernel refuses (EINVAL) while the read goes on.
+void BM_libaio_cancel_refused(benchmark::State& state) {
+  Fd fd = scratch().open(O_DIRECT);
+  if (!fd) return unavailable(state, "O_DIRECT on the temporary directory: " + errno_text(errno));
+  io_context_t ctx = nullptr;
+  if (int e = io_setup(1, &ctx); e != 0) return unavailable(state, "io_setup: " + errno_text(-e));
+  AlignedBuffer buf(kBlock, 4096);
+  std::string failed;
+  uint64_t i = 0;
+  for (auto _ : state) {
+    iocb cb{};
+    iocb* ptr = &cb;
+    io_prep_pread(&cb, fd.get(), buf.data(), kBlock, offset_of(i++));
+    if (io_submit(ctx, 1, &ptr) != 1) {
+      failed = "io_submit failed";
+      break;
+    }
+    io_event ev{};
+    const uint64_t t0 = now_ns();
+    const int r = io_cancel(ctx, &cb, &ev);
+    state.SetIterationTime(seconds_since(t0));
+    if (io_getevents(ctx, 1, 1, &ev, nullptr) != 1) failed = "io_getevents failed";
+    if (r != -EINVAL && failed.empty()) failed = "io_cancel of a file read: " + errno_text(-r) + " (EINVAL expected)";
+    if (!failed.empty()) break;
+  }
+  io_destroy(ctx);
+  if (!failed.empty()) return state.SkipWithError(failed.c_str());
+  touches(state, "cancel: refused (no cancel function)");
+  finish(state);
+}
+BENCHMARK(BM_libaio_cancel_refused)->UseManualTime();
+
+// IORING_OP_ASYNC_CANCEL by user_data, submission to its completion: a read
+// waiting on an empty pipe (io_uring holds it, armed on the pipe's poll) is
+// taken back (-ECANCELED); a finished one is not found (-ENOENT).
+void uring_cancel(benchmark::State& state, bool pending) {
+  io_uring ring;
+  if (int e = io_uring_queue_init(4, &ring, 0); e < 0) return unavailable(state, "io_uring_setup: " + errno_text(-e));
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) {
+    io_uring_queue_exit(&ring);
+    return unavailable(state, "pipe2: " + errno_text(errno));
+  }
+  Fd rd(p[0]), wr(p[1]);
+  AlignedBuffer buf(kBlock, 4096);
+  std::string failed;
+  for (auto _ : state) {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+    if (pending) io_uring_prep_read(sqe, rd.get(), buf.data(), kBlock, 0);
+    else io_uring_prep_nop(sqe);
+    io_uring_sqe_set_data64(sqe, 1);
+    io_uring_cqe* cqe = nullptr;
+    if (io_uring_submit(&ring) != 1) {
+      failed = "io_uring_submit failed";
+      break;
+    }
+    if (!pending) {  // let it finish first
+      io_uring_wait_cqe(&ring, &cqe);
+      io_uring_cqe_seen(&ring, cqe);
+    }
+    const uint64_t t0 = now_ns();
+    sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_cancel64(sqe, 1, 0);
+    io_uring_sqe_set_data64(sqe, 2);
+    const unsigned want = pending ? 2 : 1;
+    io_uring_submit_and_wait(&ring, want);
+    int cancel_res = 1, target_res = 1;
+    for (unsigned seen = 0; seen < want && io_uring_wait_cqe(&ring, &cqe) == 0; ++seen) {
+      (io_uring_cqe_get_data64(cqe) == 2 ? cancel_res : target_res) = cqe->res;
+      io_uring_cqe_seen(&ring, cqe);
+    }
+    state.SetIterationTime(seconds_since(t0));
+    if (pending ? (cancel_res != 0 || target_res != -ECANCELED) : cancel_res != -ENOENT) {
+      failed = "IORING_OP_ASYNC_CANCEL: cancel " + std::to_string(cancel_res) + ", target " + std::to_string(target_res);
+      break;
+    }
+  }
+  io_uring_queue_exit(&ring);
+  if (!failed.empty()) return state.SkipWithError(failed.c_str());
+  touches(state, pending ? "cancel: a request pending in the interface" : "cancel: a finished request");
+  finish(state);
+}
+void BM_io_uring_cancel_pending(benchmark::State& s) { uring_cancel(s, true); }
+void BM_io_uring_cancel_done(benchmark::State& s) { uring_cancel(s, false); }
+BENCHMARK(BM_io_uring_cancel_pending)->UseManualTime();
+BENCHMARK(BM_io_uring_cancel_done)->UseManualTime();
 
 }  // namespace
 
