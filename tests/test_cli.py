@@ -36,13 +36,18 @@ def wait_until_measuring(p, read_bytes=4 << 20, timeout=20.0):
     raise AssertionError(f"iobench read under {read_bytes} bytes in {timeout}s")
 
 
-class CliTest(unittest.TestCase):
+class ScratchDir:
+    """A test with its own directory on disk (self.dir) and a result path in it (self.out)."""
+
     def setUp(self):
-        self.dir = tempfile.TemporaryDirectory(prefix="iobench-cli-", dir="/var/tmp")
+        self.dir = tempfile.TemporaryDirectory(prefix="iobench-test-", dir="/var/tmp")
         self.out = os.path.join(self.dir.name, "result.json")
 
     def tearDown(self):
         self.dir.cleanup()
+
+
+class CliTest(ScratchDir, unittest.TestCase):
 
     def load_valid(self, path=None):
         with open(path or self.out) as f:

@@ -4,22 +4,14 @@ with --fsync-kind fsync or fdatasync, with verify; and what cannot flush is
 refused before anything runs."""
 import json
 import os
-import tempfile
 import unittest
 
 import jsonschema
 
-from test_cli import SCHEMA, run
+from test_cli import SCHEMA, ScratchDir, run
 
 
-class FsyncTest(unittest.TestCase):
-    def setUp(self):
-        self.dir = tempfile.TemporaryDirectory(prefix="iobench-fsync-", dir="/var/tmp")
-        self.out = os.path.join(self.dir.name, "result.json")
-
-    def tearDown(self):
-        self.dir.cleanup()
-
+class FsyncTest(ScratchDir, unittest.TestCase):
     def test_every_model_flushes_once_per_n_writes(self):
         for kind in ("fsync", "fdatasync"):
             p = run("run", "--target", "file:" + os.path.join(self.dir.name, "data"), "--size", "8M", "--rw",

@@ -3,22 +3,14 @@ and a spinning job thread does not sleep (voluntary context switches per
 request fall to about none), while sync, which has no wait, is skipped."""
 import json
 import os
-import tempfile
 import unittest
 
 import jsonschema
 
-from test_cli import SCHEMA, run
+from test_cli import SCHEMA, ScratchDir, run
 
 
-class WaitTest(unittest.TestCase):
-    def setUp(self):
-        self.dir = tempfile.TemporaryDirectory(prefix="iobench-wait-", dir="/var/tmp")
-        self.out = os.path.join(self.dir.name, "result.json")
-
-    def tearDown(self):
-        self.dir.cleanup()
-
+class WaitTest(ScratchDir, unittest.TestCase):
     def results(self, *args):
         p = run("run", *args, "-o", self.out, "-q")
         self.assertEqual(p.returncode, 0, p.stderr)
