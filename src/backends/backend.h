@@ -36,6 +36,8 @@ struct Request {
   uint64_t done_ns = 0;   // when the runner saw its last completion: the slot free again
   uint64_t submit_ns = 0; // how long its own submission call took (kCapTimedSubmit engines)
   bool intended = false;  // start_ns is the --rate intended issue time, not to be restamped
+  bool cancel_refused = false;  // the interface would not try to cancel it (Engine::cancel said no)
+  uint64_t cancel_ns = 0;       // when the runner asked for it to be cancelled; 0: never
   uint32_t slot = 0;      // index in the job's request array, stable for its life
 };
 
@@ -52,7 +54,7 @@ struct Counters {
     std::string_view name;
     uint64_t value = 0;
   };
-  static constexpr size_t kMaxOwn = 8;
+  static constexpr size_t kMaxOwn = 12;  // a backend's own and the runner's (cancel_*)
   std::array<Named, kMaxOwn> own{};
   size_t n_own = 0;
 
@@ -81,6 +83,12 @@ class Engine {
   // Collects up to `max` finished requests into `out`. timeout_ns < 0 waits for
   // at least one; 0 only looks; > 0 waits at most that long.
   virtual int reap(Request** out, int max, int64_t timeout_ns) = 0;
+  // --cancel-pct, --drain cancel (kCapCancel engines): asks the interface to
+  // take back a request it accepted. The request still comes back through
+  // reap(), with -ECANCELED when it was taken back and its own result when
+  // the cancel came too late. false: the interface refused to try (io_cancel
+  // on a file: EINVAL), and the request goes on as if never asked.
+  virtual bool cancel(Request&) { return false; }
   const Counters& counters() const { return counters_; }
   // What the engine found out while setting up (kernel features used, ...).
   const std::vector<std::string>& notes() const { return notes_; }
@@ -130,6 +138,8 @@ enum Caps : unsigned {
   // Its work runs partly in threads of its own (glibc's aio helpers, io_uring's
   // SQ and io-wq threads): their CPU is charged to it, and shown apart.
   kCapHelperThreads = 1u << 4,
+  // It has an interface to take back a request in flight (Engine::cancel).
+  kCapCancel = 1u << 5,
 };
 
 struct VariantInfo {

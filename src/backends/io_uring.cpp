@@ -52,8 +52,9 @@ class UringEngine final : public Engine {
       p.sq_thread_idle = static_cast<unsigned>(c.spec.get(kSqpollIdle) / 1'000'000);
     }
     if (mode_ == Mode::Iopoll) base |= IORING_SETUP_IOPOLL;
+    // --cancel-pct: a cancel SQE per request may be queued beside it.
     unsigned entries = 1;
-    while (entries < c.qd) entries <<= 1;
+    while (entries < c.qd * (c.spec.cancels() ? 2 : 1)) entries <<= 1;
     // DEFER_TASKRUN needs SINGLE_ISSUER; neither mixes with SQPOLL (the SQ thread issues).
     size_t first = mode_ == Mode::Sqpoll ? std::size(kFeatures) : 0;
     int ret = -EINVAL;
@@ -134,7 +135,42 @@ class UringEngine final : public Engine {
     return queued;
   }
 
+  // IORING_OP_ASYNC_CANCEL by the request's user_data. Its own completion
+  // (0: found and cancelled, -ENOENT: already done, -EALREADY: running) is
+  // taken and dropped by reap; the request's says what happened to it.
+  // batch submits it with the request, in order, at its next wait.
+  bool cancel(Request& r) override {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    if (!sqe) {
+      // Full of what the SQ thread has not taken yet (sqpoll): room comes.
+      counters_.syscalls++;
+      if (mode_ == Mode::Sqpoll) io_uring_sqring_wait(&ring_);
+      else io_uring_submit(&ring_);
+      if (!(sqe = io_uring_get_sqe(&ring_))) throw RuntimeError("io_uring: no submission queue entry for a cancel");
+    }
+    io_uring_prep_cancel64(sqe, reinterpret_cast<uintptr_t>(&r), 0);
+    io_uring_sqe_set_data(sqe, nullptr);
+    if (mode_ != Mode::Batch) {
+      if (mode_ != Mode::Sqpoll || (IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_NEED_WAKEUP)) counters_.syscalls++;
+      if (const int ret = io_uring_submit(&ring_); ret < 0)
+        throw RuntimeError("io_uring_submit (cancel) failed: " + errno_text(-ret));
+    }
+    return true;
+  }
+
   int reap(Request** out, int max, int64_t timeout_ns) override {
+    for (;;) {
+      int n = reap_once(out, max, timeout_ns);
+      // Only cancel completions: a wait for at least one request goes on.
+      if (n != kOnlyCancels) return n;
+      if (timeout_ns >= 0) return 0;
+    }
+  }
+
+ private:
+  static constexpr int kOnlyCancels = -1;
+
+  int reap_once(Request** out, int max, int64_t timeout_ns) {
     io_uring_cqe* cqe = nullptr;
     int ret;
     if (mode_ == Mode::Batch && io_uring_sq_ready(&ring_)) {
@@ -164,22 +200,22 @@ class UringEngine final : public Engine {
     if (ret < 0) throw RuntimeError("io_uring_wait_cqe failed: " + errno_text(-ret));
     if (mode_ == Mode::Default) max = 1;  // one completion per wait: the simplest loop
     int n = 0;
-    unsigned head;
+    unsigned head, seen = 0;
     io_uring_for_each_cqe(&ring_, head, cqe) {
       if (n == max) break;
+      ++seen;
       auto* r = static_cast<Request*>(io_uring_cqe_get_data(cqe));
+      if (!r) continue;  // a cancel's own completion
       r->result = cqe->res;
       if (cqe->res == -EOPNOTSUPP && mode_ == Mode::Iopoll)
         throw RuntimeError("io_uring:iopoll: the device does not support polled I/O (it needs poll queues, "
                            "e.g. nvme.poll_queues=N); use another variant");
       out[n++] = r;
     }
-    io_uring_cq_advance(&ring_, static_cast<unsigned>(n));
-    return n;
+    io_uring_cq_advance(&ring_, seen);
+    return n || !seen ? n : kOnlyCancels;
   }
 
-
- private:
   [[noreturn]] void fail_setup(const std::string& msg) {
     io_uring_queue_exit(&ring_);
     ring_ = {};
@@ -264,7 +300,7 @@ BackendInfo io_uring_backend() {
                      "per-request file lookup or page pinning"},
            {"iopoll", "completions polled from the device instead of interrupts: O_DIRECT on NVMe with poll queues",
             iopoll_unavailable}},
-          kCapTimedSubmit | kCapHelperThreads, {&kSqpollIdle},
+          kCapTimedSubmit | kCapHelperThreads | kCapCancel, {&kSqpollIdle},
           [] {
             static const std::string why = probe();
             return why;

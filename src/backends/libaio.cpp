@@ -100,6 +100,16 @@ class AioEngine final : public Engine {
     return ret;
   }
 
+  // The kernel cancels only a kiocb whose driver installed a cancel
+  // function (kiocb_set_cancel_fn) and delivers its event through the ring
+  // (-EINPROGRESS, since 4.18); for any other, a file's included, io_cancel
+  // says EINVAL.
+  bool cancel(Request& r) override {
+    io_event ev;
+    counters_.syscalls++;
+    return io_cancel(ctx_, &iocbs_[r.slot], &ev) == -EINPROGRESS;
+  }
+
   int reap(Request** out, int max, int64_t timeout_ns) override {
     timespec zero{0, 0}, ts{};
     timespec* tp = nullptr;
@@ -163,7 +173,7 @@ BackendInfo libaio_backend() {
           {{"getevents", "blocks in io_getevents for at least one completion: the direct way"},
            {"eventfd", "completions signal an eventfd that an epoll loop waits on with other descriptors (how an "
                        "event loop uses AIO): two more syscalls per wait"}},
-          kCapDirectByDefault | kCapTimedSubmit, {&kBatch},
+          kCapDirectByDefault | kCapTimedSubmit | kCapCancel, {&kBatch},
           [] {
             io_context_t ctx = nullptr;
             int ret = io_setup(1, &ctx);

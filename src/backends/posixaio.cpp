@@ -55,7 +55,8 @@ class PosixAioEngine final : public Engine {
   explicit PosixAioEngine(const EngineConfig& c)
       : spec_(c.spec),
         mode_(static_cast<Mode>(c.variant)),
-        ch_(c.target, std::max(static_cast<unsigned>(c.spec.get(kFds)), c.target.channels_for(c.qd))),
+        ch_(c.target, std::max({static_cast<unsigned>(c.spec.get(kFds)), c.target.channels_for(c.qd),
+                                c.spec.cancels() ? c.qd : 1u})),
         slots_(c.qd), list_(c.qd, nullptr), seq_(c.qd, 0), order_(c.qd), submit_list_(c.qd), requests_(c.qd),
         aio_calls_(counters_.add("aio_calls")) {
     init_glibc(static_cast<unsigned>(c.spec.get(kThreads)));
@@ -150,6 +151,14 @@ class PosixAioEngine final : public Engine {
     ch_.ring(reqs, accepted);
     counters_.batch(static_cast<uint64_t>(accepted));
     return accepted;
+  }
+
+  // AIO_CANCELED: glibc marks it ECANCELED and notifies as for a completion;
+  // AIO_NOTCANCELED (a helper is running it) and AIO_ALLDONE: too late.
+  bool cancel(Request& r) override {
+    Slot& s = slots_[r.slot];
+    ++aio_calls_;
+    return aio_cancel(s.cb.aio_fildes, &s.cb) != -1;
   }
 
   int reap(Request** out, int max, int64_t timeout_ns) override {
@@ -318,7 +327,7 @@ BackendInfo posixaio_backend() {
            {"signal", "SIGEV_SIGNAL: a real-time signal per completion, taken with sigtimedwait"},
            {"thread", "SIGEV_THREAD: glibc calls a function on a thread it starts per completion (costly)"},
            {"listio", "lio_listio(LIO_NOWAIT) submits each batch in one call; waits like suspend"}},
-          kCapTimedSubmit | kCapHelperThreads, {&kFds, &kThreads},
+          kCapTimedSubmit | kCapHelperThreads | kCapCancel, {&kFds, &kThreads},
           [] { return std::string(); },
           [](const Target& t, const WorkloadSpec& s, unsigned variant) {
             Fit f;
@@ -337,7 +346,11 @@ BackendInfo posixaio_backend() {
                                     std::to_string(lim.rlim_cur) + "), so completions would be lost; raise "
                                     "ulimit -i or lower --qd",
                          {}};
-            const uint64_t fds = s.get(kFds);
+            if (s.cancels() && s.qd > 1 && t.channels_for(s.qd) == 1)
+              f.notes.push_back("posixaio cancels on one descriptor per slot: glibc's aio_cancel of a request waiting "
+                                "first in a descriptor's queue strands the requests queued behind it (they never run; "
+                                "docs/backends.md), so no request here ever waits behind another");
+            const uint64_t fds = s.cancels() ? s.qd : s.get(kFds);
             if (fds == 1 && s.qd > 1 && t.channels_for(s.qd) == 1)
               f.notes.push_back("glibc aio serialises requests on one descriptor: with 1 fd at most one request is "
                                 "in service at a time (spread them with --posixaio-fds N)");

@@ -16,6 +16,7 @@ enum class Kind : uint8_t {
   Wait,     // the engine's reap(): waiting for, or collecting, completions
   Handler,  // a signal handler ran (sigio:handler), inside a wait
   Signal,   // a notification signal was taken (sigtimedwait returned it): a moment, t0 == t1
+  Cancel,   // the engine's cancel() (--cancel-pct): asking the interface to take a request back
 };
 
 struct Call {

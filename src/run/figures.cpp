@@ -38,7 +38,8 @@ const std::vector<HistogramField>& histogram_fields() {
                                                   {"notify_ns", &Metrics::notify, false, true},
                                                   {"fsync_lat_ns", &Metrics::fsync_lat, false, false},
                                                   {"submit_ns", &Metrics::submit_lat, false, false},
-                                                  {"issue_lateness_ns", &Metrics::issue_lateness, false, false}};
+                                                  {"issue_lateness_ns", &Metrics::issue_lateness, false, false},
+                                                  {"cancel_lat_ns", &Metrics::cancel_lat, false, false}};
   return all;
 }
 

@@ -38,6 +38,7 @@ struct Metrics {
   Histogram submit_lat;      // ns, the submit call per request, where it can block (kCapTimedSubmit)
   Histogram issue_lateness;  // ns, --rate: how late iobench issued a request whose slot was free in time
   Histogram notify;          // ns, reads on a device: when the job saw the completion - when the device made it ready
+  Histogram cancel_lat;      // ns, --cancel-pct: the cancel call to the cancelled request's completion seen
   uint64_t cpu_user_ns = 0;
   uint64_t cpu_sys_ns = 0;
   uint64_t cpu_helpers_ns = 0;  // the part of user + sys the model's helper threads used

@@ -93,6 +93,12 @@ Plan make_plan(const WorkloadSpec& spec) {
     if (t.validate) t.validate(p);
   }
   check_options(spec, plan.backends);
+  // With "all" the models that cannot cancel are skipped with the reason;
+  // naming only those is a mistake.
+  if (spec.cancels() && std::none_of(plan.backends.begin(), plan.backends.end(),
+                                     [](const BackendChoice& b) { return b.info->caps & kCapCancel; }))
+    throw UsageError(std::string(spec.cancel_pct ? "--cancel-pct" : "--drain cancel") +
+                     ": none of the backends chosen can cancel a request; posixaio, libaio and io_uring can");
   return plan;
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <atomic>
@@ -21,6 +22,7 @@
 #include "core/fs.h"
 #include "core/offsets.h"
 #include "core/pattern.h"
+#include "core/random.h"
 #include "core/series.h"
 #include "core/trace.h"
 #include "core/units.h"
@@ -51,8 +53,11 @@ struct Shared {
 // One per thread, on its own cache lines: the hot path writes only here.
 struct alignas(64) WorkerState {
   std::atomic<uint64_t> live_ops{0};  // read by the progress line
-  Histogram lat, notify, fsync_lat, issue_lateness, submit_lat;
+  Histogram lat, notify, fsync_lat, issue_lateness, submit_lat, cancel_lat;
   uint64_t ops = 0, bytes = 0, errors = 0;
+  // --cancel-pct, counted when the request comes back: requested = cancelled
+  // + too_late + unsupported. A cancelled request is neither an op nor an error.
+  uint64_t cancel_requested = 0, cancelled = 0, cancel_too_late = 0, cancel_unsupported = 0;
   uint64_t fsync_ns = 0, fsync_submit_ns = 0;  // the flushes' time, and what of it their submit calls took
   uint64_t spin_ns = 0;  // --rate: time spun waiting for an issue time (iobench's, not the model's CPU)
   Usage usage0, usage;   // this thread's own, at the measure start; over the measure phase
@@ -69,7 +74,9 @@ struct alignas(64) WorkerState {
     fsync_lat.reset();
     issue_lateness.reset();
     submit_lat.reset();
+    cancel_lat.reset();
     ops = bytes = errors = spin_ns = fsync_ns = fsync_submit_ns = 0;
+    cancel_requested = cancelled = cancel_too_late = cancel_unsupported = 0;
     usage0 = Usage::thread();
     t_start = t;
     live_ops.store(0, std::memory_order_relaxed);
@@ -199,6 +206,9 @@ class Worker {
         timeout = next_due_ > now + spin_.ns ? static_cast<int64_t>(next_due_ - now - spin_.ns) : 0;
         timeout = std::min<int64_t>(timeout, kStopCheckNs);
       }
+      // --drain cancel: the end is seen within kStopCheckNs, with what is
+      // still in flight, not after the next completion.
+      if (drain_cancel_ && (timeout < 0 || timeout > kStopCheckNs)) timeout = kStopCheckNs;
       reap(timeout);
     }
     st_.t_end = now_ns();
@@ -210,6 +220,12 @@ class Worker {
     }
     st_.counters = engine_->counters();
     st_.counters.subtract_all(counters_at_start_);
+    if (p_.spec.cancel_pct) {
+      st_.counters.add("cancel_requested") = st_.cancel_requested;
+      st_.counters.add("cancelled") = st_.cancelled;
+      st_.counters.add("cancel_too_late") = st_.cancel_too_late;
+      st_.counters.add("cancel_unsupported") = st_.cancel_unsupported;
+    }
   }
 
   // Prepares what the free slots and the rate allow and submits it together
@@ -228,6 +244,7 @@ class Worker {
       r->len = 0;
       r->intended = false;
       r->submit_ns = 0;
+      r->cancel_ns = 0;
       batch_[n++] = r;
       fsync_due_ = false;
     }
@@ -236,6 +253,7 @@ class Worker {
       r->len = static_cast<uint32_t>(s.bs);
       r->intended = false;
       r->submit_ns = 0;
+      r->cancel_ns = 0;
       if (interval_) {
         if (next_due_ > now) break;
         // The system kept the slot past the intended time: latency counts
@@ -272,6 +290,9 @@ class Worker {
       for (int i = 0; i < k; ++i)
         if (batch_[i]->submit_ns) st_.submit_lat.record(batch_[i]->submit_ns);
     inflight_ += static_cast<unsigned>(k);
+    if (cancel_pct_)
+      for (int i = 0; i < k; ++i)
+        if (batch_[i]->op != Op::Fsync && cancel_rng_.below(100) < cancel_pct_) cancel(*batch_[i]);
     // Requests the engine could not take (a full ring, EAGAIN) keep their
     // offset, op and start time and go first next time, so the offset
     // sequence is the same whatever the engine accepts per call.
@@ -299,7 +320,7 @@ class Worker {
     uint32_t record = trace::kNone;
     if (trace_requests_) {
       int data = 0;  // a flush is no request of the figures: not a request slice either
-      for (int i = 0; i < got; ++i) data += done_[i]->op != Op::Fsync;
+      for (int i = 0; i < got; ++i) data += done_[i]->op != Op::Fsync && !taken_back(*done_[i]);
       record = claim_trace(data);
     }
     for (int i = 0; i < got; ++i) {
@@ -314,6 +335,7 @@ class Worker {
         flushed(*r);
         continue;
       }
+      if (r->cancel_ns && cancel_outcome(*r)) continue;
       complete(*r, r->done_ns, record);
       if (record != trace::kNone) ++record;
       // The flush goes out with the next batch, once the writes it covers are done.
@@ -357,10 +379,31 @@ class Worker {
 
   // Lets what is in flight land before the engine (and its buffers) go away;
   // those completions are not counted: they finished after the clock stopped.
+  // --drain cancel: asks for each of them to be cancelled first, and counts
+  // what was taken back (drain_requested, drain_cancelled).
   void drain() {
+    uint64_t asked = 0, taken = 0;
+    if (drain_cancel_ && inflight_) {
+      // In flight: neither free nor refused by the engine last time.
+      std::vector<bool> idle(reqs_.size());
+      for (unsigned i = 0; i < nfree_; ++i) idle[free_list_[i]->slot] = true;
+      for (int i = 0; i < carried_; ++i) idle[batch_[static_cast<size_t>(i)]->slot] = true;
+      for (auto& r : reqs_)
+        if (!idle[r.slot] && !r.cancel_ns) {
+          r.cancel_ns = now_ns();
+          r.cancel_refused = !engine_->cancel(r);
+          ++asked;
+        }
+    }
     while (inflight_) {
       int got = engine_->reap(done_.data(), static_cast<int>(p_.qd), -1);
-      if (got > 0) inflight_ -= static_cast<unsigned>(got);
+      if (got <= 0) continue;
+      inflight_ -= static_cast<unsigned>(got);
+      for (int i = 0; i < got; ++i) taken += taken_back(*done_[i]);
+    }
+    if (drain_cancel_) {
+      st_.counters.add("drain_requested") = asked;
+      st_.counters.add("drain_cancelled") = taken;
     }
     st_.notes = engine_->notes();
   }
@@ -373,6 +416,29 @@ class Worker {
     if (first == trace::kNone || first + static_cast<uint32_t>(n) >= p_.trace->request_capacity())
       trace_requests_ = false;  // this thread's calls stop being traced after this batch
     return first;
+  }
+
+  // Asks the engine to take r back, right after its submission.
+  void cancel(Request& r) {
+    const bool traced = lane_ && lane_->active;
+    r.cancel_ns = now_ns();
+    r.cancel_refused = !engine_->cancel(r);
+    if (traced) lane_->call(trace::Kind::Cancel, r.cancel_ns, now_ns(), 1);
+  }
+
+  static bool taken_back(const Request& r) { return r.cancel_ns && r.result == -ECANCELED; }
+
+  // A request that was asked to cancel, back from the engine: counts the
+  // outcome. True when it was taken back (then it is no op of the figures).
+  bool cancel_outcome(const Request& r) {
+    ++st_.cancel_requested;
+    if (taken_back(r)) {
+      ++st_.cancelled;
+      st_.cancel_lat.record(r.done_ns > r.cancel_ns ? r.done_ns - r.cancel_ns : 0);
+      return true;
+    }
+    ++(r.cancel_refused ? st_.cancel_unsupported : st_.cancel_too_late);
+    return false;
   }
 
   // An fsync of --fsync-every: its own figure, from its submission to its
@@ -485,6 +551,9 @@ class Worker {
   const bool notify_ = p_.target.stamps_ready() && !(p_.backend.info->caps & kCapNoIo);
   const bool seekable_ = p_.target.seekable();
   const bool spin_wait_ = p_.spec.wait == WorkloadSpec::Wait::Spin;
+  const unsigned cancel_pct_ = p_.spec.cancel_pct;
+  const bool drain_cancel_ = p_.spec.drain == WorkloadSpec::Drain::Cancel;
+  Rng cancel_rng_{splitmix64(p_.seed ^ 0xca9ce1)};  // apart from the offsets' generator: same offsets with or without
 };
 
 class Progress {
@@ -659,6 +728,7 @@ Metrics collect(const std::vector<WorkerState>& states, const Snapshot& u0, cons
     m.fsync_lat.merge(st.fsync_lat);
     m.issue_lateness.merge(st.issue_lateness);
     m.submit_lat.merge(st.submit_lat);
+    m.cancel_lat.merge(st.cancel_lat);
     m.counters.add_all(st.counters);
     for (auto& n : st.notes)
       if (std::find(result.notes.begin(), result.notes.end(), n) == result.notes.end()) result.notes.push_back(n);
@@ -785,6 +855,24 @@ void rate_notes(const WorkloadSpec& spec, Result& r) {
                     "charged to latency); its spinning before each issue is left out of cpu");
 }
 
+// What --cancel-pct did, for a reader of the table: the counters say it too.
+void cancel_note(Result& r) {
+  const Counters& c = r.summary.counters;
+  const uint64_t asked = c.own_value("cancel_requested");
+  if (!asked) return;
+  auto part = [&](std::string_view name) {
+    const uint64_t n = c.own_value(name);
+    return std::to_string(n) + " (" + std::to_string((n * 1000 / asked + 5) / 10) + " %)";
+  };
+  std::string note = "--cancel-pct " + std::to_string(r.spec.cancel_pct) + ": " + std::to_string(asked) +
+                     " requests asked to cancel: " + part("cancelled") + " taken back";
+  if (r.summary.cancel_lat.count())
+    note += " (cancel to completion p50 " + format_duration(r.summary.cancel_lat.percentile(50)) + ")";
+  note += ", " + part("cancel_too_late") + " completed anyway, " + part("cancel_unsupported") +
+          " refused by the interface; taken-back requests are not in ops or latency";
+  r.notes.push_back(note);
+}
+
 // --cpu-idle shallow: a PM QoS request for no wake-up latency, in force while
 // the descriptor is open; the kernel drops it when iobench exits.
 Fd hold_shallow_idle() {
@@ -805,6 +893,12 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
   if (std::string why = backend.unavailable(); !why.empty()) {
     result.status = Status::Skipped;
     result.reason = why;
+    return result;
+  }
+  if (spec.cancels() && !(backend.info->caps & kCapCancel)) {
+    result.status = Status::Skipped;
+    result.reason = backend.info->name + " has no interface to take back a request it started: --cancel-pct and "
+                    "--drain cancel apply to posixaio, libaio and io_uring";
     return result;
   }
   Fit fit = backend.info->fit(target, spec, backend.variant);
@@ -862,6 +956,7 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
   if (spec.writes() && !spec.verify && !(backend.info->caps & kCapNoIo)) target.wrote_unstamped();
   summarize(result);
   if (spec.rate_iops && !result.repetitions.empty()) rate_notes(spec, result);
+  if (spec.cancel_pct && !result.repetitions.empty()) cancel_note(result);
   if (pool && !result.repetitions.empty()) opts.trace->add(result, *pool);
   return result;
 }

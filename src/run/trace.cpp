@@ -22,6 +22,7 @@ const char* call_name(trace::Kind k) {
     case trace::Kind::Wait: return "wait";
     case trace::Kind::Handler: return "signal handler";
     case trace::Kind::Signal: return "signal";
+    case trace::Kind::Cancel: return "cancel";
   }
   return "?";
 }

@@ -296,6 +296,16 @@ const std::vector<CoreField>& core_fields() {
          s.wait = as_enum<WorkloadSpec::Wait>(v, w, {{"block", WorkloadSpec::Wait::Block},
                                                       {"spin", WorkloadSpec::Wait::Spin}});
        }},
+      {"cancel_pct", "--cancel-pct",
+       "cancel this percent of requests (0-100, chosen by the seed) right after their submission: aio_cancel, "
+       "io_cancel, IORING_OP_ASYNC_CANCEL; counters say how many were taken back",
+       [](WorkloadSpec& s, const json& v, const std::string& w) { s.cancel_pct = static_cast<unsigned>(as_uint(v, w, 0, 100)); }},
+      {"drain", "--drain",
+       "wait, or cancel: when a time-based run ends, cancel the requests still in flight instead of waiting for them",
+       [](WorkloadSpec& s, const json& v, const std::string& w) {
+         s.drain = as_enum<WorkloadSpec::Drain>(v, w, {{"wait", WorkloadSpec::Drain::Wait},
+                                                        {"cancel", WorkloadSpec::Drain::Cancel}});
+       }},
       {"cpu_idle", "--cpu-idle",
        "as-is, or shallow: idle CPUs poll instead of halting while a point runs (holds /dev/cpu_dma_latency at 0; "
        "root): a wake-up then costs no exit from a halt state, which on a VM is tens of us",
@@ -405,6 +415,9 @@ void validate(const WorkloadSpec& s) {
     throw UsageError("--size: must be at least bs (" + format_size(s.bs) + "), got " + format_size(s.size));
   if (s.fsync_every && !s.writes())
     throw UsageError("--fsync-every: only applies to workloads that write, but rw is " + std::string(rw_name(s.rw)));
+  if (s.drain == WorkloadSpec::Drain::Cancel && !s.effective_runtime_ns())
+    throw UsageError("--drain: cancel applies to a time-based run (--runtime); with --ops alone every request is "
+                     "waited for");
   if (s.fsync_kind_given && !s.fsync_every)
     throw UsageError("--fsync-kind: only applies with --fsync-every N (how many writes between flushes)");
 }
@@ -474,6 +487,8 @@ json to_json(const WorkloadSpec& s) {
   if (s.series_ns) j["series_ns"] = s.series_ns;
   j["cpu_idle"] = s.cpu_idle == WorkloadSpec::CpuIdle::Shallow ? "shallow" : "as-is";
   if (s.wait == WorkloadSpec::Wait::Spin) j["wait"] = "spin";  // absent: block (older results match)
+  if (s.cancel_pct) j["cancel_pct"] = s.cancel_pct;
+  if (s.drain == WorkloadSpec::Drain::Cancel) j["drain"] = "cancel";
   for (auto& [decl, v] : s.options)
     j[std::string(decl->json_key)] = decl->type == OptionType::Choice ? json(decl->choice(v)) : json(v);
   return j;

@@ -61,6 +61,11 @@ struct WorkloadSpec {
   // spin: a job thread waiting for completions polls the interface without
   // sleeping (each model's zero-timeout look) instead of blocking in it.
   enum class Wait { Block, Spin } wait = Wait::Block;
+  // --cancel-pct: this percent of requests, chosen by the seed, get a cancel
+  // right after their submission; --drain cancel: what is in flight when a
+  // time-based run ends is cancelled rather than waited for.
+  unsigned cancel_pct = 0;
+  enum class Drain { Wait, Cancel } drain = Drain::Wait;
   TargetSpec target;
   bool verify = false;
   OnError on_error = OnError::Continue;
@@ -80,6 +85,7 @@ struct WorkloadSpec {
   bool is_random() const { return rw == RwMode::RandRead || rw == RwMode::RandWrite || rw == RwMode::RandRW; }
   bool writes() const { return rw == RwMode::Write || rw == RwMode::RandWrite || rw == RwMode::RandRW; }
   bool reads() const { return rw == RwMode::Read || rw == RwMode::RandRead || rw == RwMode::RandRW; }
+  bool cancels() const { return cancel_pct || drain == Drain::Cancel; }
   bool is_direct() const { return direct.value_or(false); }
   unsigned read_percent() const { return rw == RwMode::RandRW ? rwmix_read.value_or(50) : (reads() ? 100 : 0); }
   // What tables and results call this workload: its name, else "randrw 4k qd1".

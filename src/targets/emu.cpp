@@ -420,6 +420,11 @@ TargetInfo emu_target() {
             if (s.rw == RwMode::RandRead || s.rw == RwMode::RandWrite)
               throw UsageError("--rw " + std::string(rw_name(s.rw)) + ": the emu target is a stream without offsets; "
                                "use read or write (randrw is its mix of the two)");
+            if (s.cancels())
+              throw UsageError(std::string(s.cancel_pct ? "--cancel-pct" : "--drain") +
+                               ": the emu target cannot take back a block its device thread has served: a cancelled "
+                               "read would leave its block in the pipe for the next request; cancel on a file or the "
+                               "driver");
             if (s.fsync_every)
               throw UsageError("--fsync-every: the emu target is pipes, which fsync cannot flush (EINVAL); use a file "
                                "or the driver");
