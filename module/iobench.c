@@ -14,7 +14,10 @@
  * one of `qdepth` device-wide slots, copy the data at submission, return
  * -EIOCBQUEUED and complete from an hrtimer `service` later. IOCB_NOWAIT is
  * honoured (-EAGAIN when no slot is free, never sleep) and FMODE_NOWAIT is
- * set so io_uring issues inline.
+ * set so io_uring issues inline. A kiocb that came through kernel AIO gets a
+ * cancel function: io_cancel on one still in service completes it at once
+ * with -ECANCELED (io_uring has no way to reach a driver's request).
+ * fsync and fdatasync complete after one service time.
  *
  * Reads return the pattern of iobench's src/core/pattern.h with seed 0 (a
  * function of the absolute offset), so iobench --verify works; written
@@ -24,6 +27,7 @@
  * if it already was; on the asynchronous path, when the timer is due.
  * service = latency_ns + len * 1e9 / bandwidth, latency capped at 10 s.
  */
+#include <linux/aio.h>
 #include <linux/atomic.h>
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
@@ -98,7 +102,8 @@ MODULE_PARM_DESC(fail_every, "every Nth request fails with EIO, 0 = never");
 
 /* ---- statistics ------------------------------------------------------------ */
 
-static atomic64_t st_requests, st_bytes, st_signals, st_errors, st_mismatches, st_max_inflight;
+static atomic64_t st_requests, st_bytes, st_signals, st_errors, st_mismatches, st_max_inflight, st_cancelled,
+	st_fsyncs;
 static atomic_t st_inflight;
 
 static u64 service_ns(size_t len)
@@ -348,25 +353,52 @@ static struct iob_req *get_slot(void)
 	return r;
 }
 
+/*
+ * The kiocb completes before its slot is freed: until then the slot is this
+ * kiocb's alone, so a cancel (which runs while kernel AIO still lists the
+ * kiocb as active, i.e. before ki_complete has removed it) never reaches a
+ * slot that already serves another request.
+ */
 static enum hrtimer_restart async_done_fn(struct hrtimer *t)
 {
 	struct iob_req *r = container_of(t, struct iob_req, timer);
 	struct kiocb *iocb = r->iocb;
-	long res = r->res;
 
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 16, 0)
+	iocb->ki_complete(iocb, READ_ONCE(r->res));
+#else
+	iocb->ki_complete(iocb, READ_ONCE(r->res), 0);
+#endif
 	spin_lock(&slots_lock);  /* soft irq: process context holds it with bh off */
 	r->busy = false;
 	r->iocb = NULL;
 	spin_unlock(&slots_lock);
 	atomic_dec(&st_inflight);
 	wake_up(&slots_wq);
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 16, 0)
-	iocb->ki_complete(iocb, res);
-#else
-	iocb->ki_complete(iocb, res, 0);
-#endif
 	return HRTIMER_NORESTART;
 }
+
+#ifdef IOCB_AIO_RW
+/*
+ * io_cancel (and io_destroy, for every request still listed) calls this with
+ * the aio context's lock held and interrupts off, so it must not complete
+ * the kiocb itself (ki_complete takes that lock) nor take slots_lock (taken
+ * with only bottom halves off elsewhere): it moves the slot's timer to now,
+ * and the timer completes the kiocb with -ECANCELED from its soft irq. A
+ * timer already running completes it as served: too late (-EALREADY).
+ */
+static int iob_cancel(struct kiocb *iocb)
+{
+	struct iob_req *r = iocb->private;
+
+	if (hrtimer_try_to_cancel(&r->timer) != 1)
+		return -EALREADY;
+	WRITE_ONCE(r->res, -ECANCELED);
+	atomic64_inc(&st_cancelled);
+	hrtimer_start(&r->timer, ktime_get(), HRTIMER_MODE_ABS_SOFT);
+	return 0;
+}
+#endif
 
 static ssize_t submit_async(struct kiocb *iocb, struct iov_iter *it, bool write)
 {
@@ -396,6 +428,16 @@ static ssize_t submit_async(struct kiocb *iocb, struct iov_iter *it, bool write)
 	}
 	r->iocb = iocb;
 	r->res = res;
+#ifdef IOCB_AIO_RW
+	/* Only kernel AIO's kiocbs can be cancelled; since the 2024 fix
+	 * (IOCB_AIO_RW) kiocb_set_cancel_fn ignores any other, but an io_uring
+	 * kiocb must not have its private pointer reused either. Set before the
+	 * timer starts: once it runs, the kiocb may be gone. */
+	if (iocb->ki_flags & IOCB_AIO_RW) {
+		iocb->private = r;
+		kiocb_set_cancel_fn(iocb, iob_cancel);
+	}
+#endif
 	hrtimer_start(&r->timer, expires, HRTIMER_MODE_ABS_SOFT);
 	return -EIOCBQUEUED;
 }
@@ -437,6 +479,16 @@ static ssize_t iob_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	if (!iov_iter_count(from))
 		return 0;
 	return is_sync_kiocb(iocb) ? do_sync(iocb, from, true) : submit_async(iocb, from, true);
+}
+
+/* A flush takes one service time (interruptible: a signal ends it early). */
+static int iob_fsync(struct file *file, loff_t start, loff_t end, int datasync)
+{
+	ktime_t t = ns_to_ktime(service_ns(0));
+
+	atomic64_inc(&st_fsyncs);
+	set_current_state(TASK_INTERRUPTIBLE);
+	return schedule_hrtimeout(&t, HRTIMER_MODE_REL) ? -EINTR : 0;
 }
 
 static __poll_t iob_poll(struct file *file, poll_table *wait)
@@ -512,6 +564,7 @@ static const struct file_operations iob_fops = {
 	.write_iter = iob_write_iter,
 	.poll = iob_poll,
 	.fasync = iob_fasync,
+	.fsync = iob_fsync,
 	.llseek = default_llseek, /* seekable: offsets select the pattern */
 };
 
@@ -530,6 +583,13 @@ IOB_STAT64(signals, st_signals);
 IOB_STAT64(errors_injected, st_errors);
 IOB_STAT64(write_mismatches, st_mismatches);
 IOB_STAT64(max_inflight, st_max_inflight);
+IOB_STAT64(fsyncs, st_fsyncs);
+
+/* Requests taken back by io_cancel; absent where the kernel cannot say
+ * which kiocbs came through kernel AIO (before IOCB_AIO_RW). */
+#ifdef IOCB_AIO_RW
+IOB_STAT64(cancelled, st_cancelled);
+#endif
 
 static ssize_t inflight_show(struct device *d, struct device_attribute *a, char *buf)
 {
@@ -552,6 +612,8 @@ static ssize_t reset_store(struct device *d, struct device_attribute *a, const c
 	atomic64_set(&st_errors, 0);
 	atomic64_set(&st_mismatches, 0);
 	atomic64_set(&st_max_inflight, atomic_read(&st_inflight));
+	atomic64_set(&st_cancelled, 0);
+	atomic64_set(&st_fsyncs, 0);
 	return n;
 }
 static DEVICE_ATTR_WO(reset);
@@ -559,7 +621,11 @@ static DEVICE_ATTR_WO(reset);
 static struct attribute *iob_attrs[] = {
 	&dev_attr_requests.attr, &dev_attr_bytes.attr, &dev_attr_signals.attr,
 	&dev_attr_errors_injected.attr, &dev_attr_write_mismatches.attr, &dev_attr_max_inflight.attr,
-	&dev_attr_inflight.attr, &dev_attr_open_channels.attr, &dev_attr_reset.attr, NULL,
+	&dev_attr_inflight.attr, &dev_attr_open_channels.attr, &dev_attr_reset.attr, &dev_attr_fsyncs.attr,
+#ifdef IOCB_AIO_RW
+	&dev_attr_cancelled.attr,
+#endif
+	NULL,
 };
 ATTRIBUTE_GROUPS(iob);
 

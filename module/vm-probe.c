@@ -385,6 +385,179 @@ static int probe_long_copy(void)
 	return 0;
 }
 
+static void reset_stats(void)
+{
+	FILE *f = fopen("/sys/class/misc/iobench/reset", "w");
+
+	if (!f || fputs("1", f) < 0 || fclose(f))
+		exit(2);
+}
+
+/* Waits up to `ms` for `n` events; returns how many came and how many of
+ * them were -ECANCELED. */
+static int collect(io_context_t ctx, int n, int ms, int *cancelled)
+{
+	struct io_event evs[64];
+	double until = now_s() + ms / 1000.0;
+	int got = 0;
+
+	*cancelled = 0;
+	while (got < n && now_s() < until) {
+		struct timespec ts = { 0, 20000000 };
+		int i, k = io_getevents(ctx, 1, 64, evs, &ts);
+
+		for (i = 0; i < k; i++)
+			*cancelled += (long)evs[i].res == -ECANCELED;
+		got += k > 0 ? k : 0;
+	}
+	return got;
+}
+
+/*
+ * Cancellation. Kernel AIO: io_cancel of a read in service says
+ * -EINPROGRESS and its event comes back at once with -ECANCELED; of one
+ * that completed, -EINVAL; a storm of submit-and-cancel-everything rounds
+ * leaves nothing in flight and `cancelled` counts each. io_uring cannot take
+ * back what a driver holds: IORING_OP_ASYNC_CANCEL finds nothing (-ENOENT or
+ * -EALREADY) and the read completes whole, a service time later.
+ */
+static int probe_cancel(void)
+{
+	const int n = 16, rounds = 50;
+	char *buf = buffer((size_t)64 * BS);
+	struct iocb cbs[64], *p[64];
+	struct io_event ev;
+	io_context_t ctx = 0;
+	struct io_uring ring;
+	struct io_uring_cqe *cqe;
+	int fd, i, r, got, cancelled, ring_res = 0, cancel_res = 0;
+	double t;
+
+	set_param("latency_ns", "500000000");
+	set_param("qdepth", "64");
+	reset_stats();
+	fd = open(DEV, O_RDONLY);
+	if (fd < 0 || io_setup(64, &ctx) || io_uring_queue_init(4, &ring, 0))
+		return fail("setup");
+	for (i = 0; i < n; i++) {
+		io_prep_pread(&cbs[i], fd, buf + (size_t)i * BS, BS, (long long)i * BS);
+		p[i] = &cbs[i];
+	}
+	if (io_submit(ctx, n, p) != n)
+		return fail("io_submit");
+	t = now_s();
+	for (i = 0; i < n; i++)
+		if ((r = io_cancel(ctx, &cbs[i], &ev)) != -EINPROGRESS) {
+			fprintf(stderr, "vm-probe: io_cancel of a read in service: %d, not -EINPROGRESS\n", r);
+			return 1;
+		}
+	got = collect(ctx, n, 2000, &cancelled);
+	printf("@@IOBENCH-INFO cancel_events=%d cancel_ecanceled=%d cancel_s=%.3f@@\n", got, cancelled, now_s() - t);
+	if (got != n || cancelled != n || now_s() - t > 0.25)
+		return fail("cancelled reads did not all come back with -ECANCELED before their service time");
+	if (io_cancel(ctx, &cbs[0], &ev) != -EINVAL)
+		return fail("io_cancel of a completed read: not -EINVAL");
+
+	set_param("latency_ns", "2000000");
+	for (r = 0; r < rounds; r++) {
+		for (i = 0; i < 64; i++) {
+			io_prep_pread(&cbs[i], fd, buf + (size_t)i * BS, BS, 0);
+			p[i] = &cbs[i];
+		}
+		if (io_submit(ctx, 64, p) != 64)
+			return fail("io_submit (storm)");
+		for (i = 63; i >= 0; i--)
+			io_cancel(ctx, &cbs[i], &ev);
+		if (collect(ctx, 64, 5000, &cancelled) != 64)
+			return fail("a storm round lost an event");
+	}
+	printf("@@IOBENCH-INFO storm_cancelled=%ld storm_inflight=%ld@@\n", stat_("cancelled"), stat_("inflight"));
+	if (stat_("inflight") != 0)
+		return fail("requests left in flight after the cancel storm");
+
+	set_param("latency_ns", "300000000");
+	{
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+		io_uring_prep_read(sqe, fd, buf, BS, 0);
+		io_uring_sqe_set_data64(sqe, 0);
+	}
+	io_uring_submit(&ring);
+	t = now_s();
+	{
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+		io_uring_prep_cancel64(sqe, 0, 0);
+		io_uring_sqe_set_data64(sqe, 1);
+	}
+	io_uring_submit(&ring);
+	for (i = 0; i < 2; i++) {
+		if (io_uring_wait_cqe(&ring, &cqe))
+			return fail("io_uring_wait_cqe");
+		if (cqe->user_data == 1)
+			cancel_res = cqe->res;
+		else
+			ring_res = cqe->res;
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	printf("@@IOBENCH-INFO uring_cancel_res=%d uring_read_res=%d uring_read_s=%.3f@@\n", cancel_res, ring_res,
+	       now_s() - t);
+	if ((cancel_res != -ENOENT && cancel_res != -EALREADY) || ring_res != BS)
+		return fail("io_uring took back a read the driver held, or the read did not complete whole");
+	io_uring_queue_exit(&ring);
+	io_destroy(ctx);
+	close(fd);
+	return 0;
+}
+
+/* fsync, fdatasync, IOCB_CMD_FSYNC and IORING_OP_FSYNC each take one service time. */
+static int probe_fsync(void)
+{
+	struct iocb cb, *p[1] = { &cb };
+	struct io_event ev;
+	io_context_t ctx = 0;
+	struct io_uring ring;
+	struct io_uring_cqe *cqe;
+	double t, took[4];
+	int fd, i;
+
+	set_param("latency_ns", "100000000");
+	reset_stats();
+	fd = open(DEV, O_RDWR);
+	if (fd < 0 || io_setup(4, &ctx) || io_uring_queue_init(4, &ring, 0))
+		return fail("setup");
+	t = now_s();
+	if (fsync(fd))
+		return fail("fsync");
+	took[0] = now_s() - t;
+	t = now_s();
+	if (fdatasync(fd))
+		return fail("fdatasync");
+	took[1] = now_s() - t;
+	io_prep_fsync(&cb, fd);
+	t = now_s();
+	if (io_submit(ctx, 1, p) != 1 || io_getevents(ctx, 1, 1, &ev, NULL) != 1 || (long)ev.res != 0)
+		return fail("IOCB_CMD_FSYNC");
+	took[2] = now_s() - t;
+	io_uring_prep_fsync(io_uring_get_sqe(&ring), fd, IORING_FSYNC_DATASYNC);
+	t = now_s();
+	if (io_uring_submit(&ring) != 1 || io_uring_wait_cqe(&ring, &cqe) || cqe->res != 0)
+		return fail("IORING_OP_FSYNC");
+	took[3] = now_s() - t;
+	io_uring_cqe_seen(&ring, cqe);
+	printf("@@IOBENCH-INFO fsync_s=%.3f,%.3f,%.3f,%.3f fsyncs=%ld@@\n", took[0], took[1], took[2], took[3],
+	       stat_("fsyncs"));
+	for (i = 0; i < 4; i++)
+		if (took[i] < 0.1) {
+			fprintf(stderr, "vm-probe: flush %d took %.3f s, less than the service time of 0.1 s\n", i, took[i]);
+			return 1;
+		}
+	io_uring_queue_exit(&ring);
+	io_destroy(ctx);
+	close(fd);
+	return stat_("fsyncs") == 4 ? 0 : fail("the device did not count 4 flushes");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -393,6 +566,7 @@ int main(int argc, char **argv)
 	} probes[] = {
 		{ "signals", probe_signals }, { "nowait", probe_nowait },     { "over-qdepth", probe_over_qdepth },
 		{ "teardown", probe_teardown }, { "edges", probe_edges }, { "long-copy", probe_long_copy },
+		{ "cancel", probe_cancel },     { "fsync", probe_fsync },
 	};
 	size_t i;
 
@@ -400,6 +574,6 @@ int main(int argc, char **argv)
 	for (i = 0; argc == 2 && i < sizeof(probes) / sizeof(probes[0]); i++)
 		if (!strcmp(argv[1], probes[i].name))
 			return probes[i].fn();
-	fprintf(stderr, "usage: vm-probe signals|nowait|over-qdepth|teardown|edges|long-copy\n");
+	fprintf(stderr, "usage: vm-probe signals|nowait|over-qdepth|teardown|edges|long-copy|cancel|fsync\n");
 	return 2;
 }

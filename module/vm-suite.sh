@@ -25,6 +25,23 @@ for qd in 1 16; do
   done
 done
 
+# Cancellation and flushes through iobench: a share of the reads cancelled
+# by every model that can (kernel AIO takes them back, io_uring and glibc's
+# helpers, blocked in the driver, cannot); each model's own flush; and the
+# requests in flight at the end of a run against a 400 ms device cancelled
+# rather than waited for.
+step cancel.json iob run --target driver --backend posixaio,libaio,io_uring:default,io_uring:batch --rw read \
+     --qd 16 --cancel-pct 50 --verify --runtime 300ms --ramp 50ms -q -o /tmp/cancel.json
+emit cancel.json
+step fsync.json iob run --target driver --backend 'all:*' --rw write --qd 4 --fsync-every 4 --fsync-kind fdatasync \
+     --verify --runtime 300ms -q -o /tmp/fsync.json
+emit fsync.json
+echo "@@IOBENCH-INFO fsyncs_after=$(stat_ fsyncs)@@"
+step drain.json iob run --target driver --dev-latency 400ms --backend libaio --rw read --qd 8 --runtime 1s \
+     --drain cancel -q -o /tmp/drain.json
+emit drain.json
+echo $LAT > /sys/module/iobench/parameters/latency_ns
+
 # Injected failures are counted and the run goes on.
 echo 100 > /sys/module/iobench/parameters/fail_every
 step fail.json iob run --target driver --backend sync,poll:epoll,sigio,libaio,io_uring --rw read --qd 8 \
@@ -57,7 +74,7 @@ echo "@@IOBENCH-INFO qdepth_after_dev=$(param qdepth)@@"
 # The driver's edge cases (module/vm-probe.c): signals during every wait,
 # EAGAIN without waiting, more requests than slots, teardown with requests in
 # flight, bad buffers and offsets, a long copy cut short by a signal.
-for p in signals nowait over-qdepth teardown edges long-copy; do
+for p in signals nowait over-qdepth teardown edges long-copy cancel fsync; do
   step "probe-$p" timeout 60 vm-probe $p
 done
 echo 200000 > /sys/module/iobench/parameters/latency_ns

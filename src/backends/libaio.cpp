@@ -41,6 +41,7 @@ class AioEngine final : public Engine {
         eventfd_mode_(c.variant == kEventfd),
         batch_(static_cast<int>(c.spec.get(kBatch))),
         direct_(c.target.direct()),
+        cancels_(c.target.aio_cancels()),
         fdatasync_(c.spec.fsync_kind == WorkloadSpec::FsyncKind::Fdatasync),
         iocbs_(c.qd),
         ptrs_(c.qd),
@@ -103,11 +104,12 @@ class AioEngine final : public Engine {
   // The kernel cancels only a kiocb whose driver installed a cancel
   // function (kiocb_set_cancel_fn) and delivers its event through the ring
   // (-EINPROGRESS, since 4.18); for any other, a file's included, io_cancel
-  // says EINVAL.
+  // says EINVAL, which on a target that installs one means it had completed.
   bool cancel(Request& r) override {
     io_event ev;
     counters_.syscalls++;
-    return io_cancel(ctx_, &iocbs_[r.slot], &ev) == -EINPROGRESS;
+    const int ret = io_cancel(ctx_, &iocbs_[r.slot], &ev);
+    return ret == -EINPROGRESS || (ret == -EINVAL && cancels_);
   }
 
   int reap(Request** out, int max, int64_t timeout_ns) override {
@@ -157,6 +159,7 @@ class AioEngine final : public Engine {
   bool eventfd_mode_;
   int batch_;  // iocbs per io_submit; 0 = all (see submit)
   bool direct_;
+  bool cancels_;  // the target's kiocbs can be cancelled (Target::aio_cancels)
   bool fdatasync_;  // --fsync-kind fdatasync
   int inflight_ = 0;
   io_context_t ctx_ = nullptr;

@@ -91,13 +91,17 @@ class DriverTarget final : public Target {
   // A module older than the ready stamps has no such parameter: its word 4
   // is payload, not a time.
   bool stamps_ready() const override { return read_u64(std::string(kParams) + "ready_stamps") == 1; }
+  // A module built against a kernel that marks kernel AIO's kiocbs (IOCB_AIO_RW) cancels them.
+  bool aio_cancels() const override { return ::access((std::string(kStats) + "cancelled").c_str(), F_OK) == 0; }
 
   nlohmann::json counters() const override {
     std::string s = kStats;
     return {{"requests", read_u64(s + "requests")},
             {"signals", read_u64(s + "signals")},
             {"errors_injected", read_u64(s + "errors_injected")},
-            {"write_mismatches", read_u64(s + "write_mismatches")}};
+            {"write_mismatches", read_u64(s + "write_mismatches")},
+            {"fsyncs", read_u64(s + "fsyncs")},
+            {"cancelled", read_u64(s + "cancelled")}};
   }
 
  private:

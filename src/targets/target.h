@@ -65,6 +65,9 @@ class Target {
   // ready at once, epoll refuses them, no SIGIO is ever raised).
   virtual bool always_ready() const { return false; }
   virtual KernelAio kernel_aio() const { return KernelAio::Async; }
+  // Its kiocbs have a cancel function (the driver): io_cancel's EINVAL then
+  // means "already completed", not "cannot cancel".
+  virtual bool aio_cancels() const { return false; }
   // Appended to a short-read error, to say what it most likely means.
   virtual const char* short_read_hint() const { return " (end of file: was the target truncated?)"; }
   // What the target's own threads in this process (the emu's emulator) have
