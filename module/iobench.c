@@ -481,14 +481,25 @@ static ssize_t iob_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	return is_sync_kiocb(iocb) ? do_sync(iocb, from, true) : submit_async(iocb, from, true);
 }
 
-/* A flush takes one service time (interruptible: a signal ends it early). */
+/*
+ * A flush takes one service time. Killable, not interruptible: io_uring's
+ * io-wq workers, which run IORING_OP_FSYNC, see a pending "signal" whenever
+ * task work is queued for them (TIF_NOTIFY_SIGNAL, 6.12 here), and an
+ * interruptible sleep then ended at once with -EINTR; a fatal signal still
+ * ends it.
+ */
 static int iob_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
-	ktime_t t = ns_to_ktime(service_ns(0));
+	ktime_t until = ktime_add_ns(ktime_get(), service_ns(0));
 
 	atomic64_inc(&st_fsyncs);
-	set_current_state(TASK_INTERRUPTIBLE);
-	return schedule_hrtimeout(&t, HRTIMER_MODE_REL) ? -EINTR : 0;
+	while (ktime_before(ktime_get(), until)) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		set_current_state(TASK_KILLABLE);
+		schedule_hrtimeout(&until, HRTIMER_MODE_ABS);
+	}
+	return 0;
 }
 
 static __poll_t iob_poll(struct file *file, poll_table *wait)

@@ -3,11 +3,13 @@
 // and the emulator leaves nothing behind.
 #include <dirent.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <unistd.h>
 #include <sys/resource.h>
 
 #include <thread>
 
+#include "backends/common.h"
 #include "core/clock.h"
 #include "core/pattern.h"
 #include "run/runner.h"
@@ -162,6 +164,68 @@ TEST(Emu, ABlockIsReadyNoSoonerThanItsDeadlineAndSaysWhen) {
   EXPECT_EQ(into["requests"], 5);
   EXPECT_LE(into["lateness_ns"]["p50"].get<uint64_t>(), into["lateness_ns"]["max"].get<uint64_t>());
   EXPECT_GT(into["cpu_ns"].get<uint64_t>(), 0u);
+}
+
+// Withdrawing (a cancelled request): before its deadline the device never
+// serves it and a request rung again on the channel gets its own block at its
+// own deadline; after the deadline withdraw says it was served, and
+// ChannelSet::withdraw consumes the block, so the next read is not handed it.
+TEST(Emu, AWithdrawnRequestIsNeverServedAndAServedOneIsConsumed) {
+  WorkloadSpec s = emu_spec(RwMode::Read, 1);
+  set(s, "emu_latency", "20ms");
+  auto target = make_target(s);
+  const TargetTotals before = target->totals();
+  ChannelSet set1(*target, 1);
+  const Channel& ch = set1[0];
+  unsigned char block[4096];
+  ch.bell->ring(*ch.box, false, now_ns());
+  EXPECT_TRUE(Doorbell::withdraw(*ch.box));
+  const uint64_t again = now_ns();
+  ch.bell->ring(*ch.box, false, again);  // the box may still be on the device's stack
+  ASSERT_EQ(::read(ch.fd(false), block, sizeof block), static_cast<ssize_t>(sizeof block));
+  EXPECT_GE(pattern::ready_stamp(block), again + 20'000'000) << "the withdrawn request was served";
+  // Served before the job withdrew: the block is consumed, the pipe is empty.
+  Request r;
+  r.buf = block;
+  r.len = sizeof block;
+  r.slot = 0;
+  ch.bell->ring(*ch.box, false, now_ns());
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  EXPECT_FALSE(Doorbell::withdraw(*ch.box));
+  ASSERT_EQ(::read(ch.fd(false), block, sizeof block), static_cast<ssize_t>(sizeof block));
+  ch.bell->ring(*ch.box, false, now_ns());
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  set1.withdraw(r);
+  pollfd p{ch.fd(false), POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 0), 0) << "a served block was left in the channel";
+  nlohmann::json into;
+  std::vector<std::string> notes;
+  target->report(before, target->totals(), into, notes);
+  EXPECT_EQ(into["requests"], 3) << "the withdrawn request was counted";
+}
+
+// Cancelled writes: the device drains no block for one it never served, and
+// the channel's write pipe is full again after one it did, so the next write
+// still waits its service time.
+TEST(Emu, CancelledRequestsLeaveTheChannelsAsTheyFoundThem) {
+  for (const char* backend : {"posixaio:suspend", "io_uring:default", "io_uring:batch"}) {
+    if (std::string why = sanitizer_cannot_run(backend); !why.empty()) continue;
+    for (RwMode rw : {RwMode::Read, RwMode::Write}) {
+      SCOPED_TRACE(std::string(backend) + " " + std::string(rw_name(rw)));
+      WorkloadSpec s = emu_spec(rw, 8);
+      set(s, "cancel_pct", 50);
+      set(s, "verify", true);
+      s.runtime_ns = 300'000'000;
+      Result r = run(s, backend);
+      ASSERT_EQ(r.status, Status::Ok) << r.reason;
+      const Metrics& m = r.summary;
+      EXPECT_EQ(m.errors, 0u) << r.reason;
+      EXPECT_GT(m.counters.own_value("cancelled"), 0u);
+      // Nothing a cancel left behind makes a later request complete early.
+      EXPECT_GE(m.lat.min(), kLatency);
+      EXPECT_LE(m.iops(), 8 * 1e9 / kLatency * 1.03);
+    }
+  }
 }
 
 TEST(Emu, InjectedFailuresAreCountedAndTheRunGoesOn) {

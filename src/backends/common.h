@@ -1,5 +1,6 @@
 #pragma once
 // Small pieces the engines share.
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -8,6 +9,7 @@
 
 #include "backends/backend.h"
 #include "core/clock.h"
+#include "core/errors.h"
 
 namespace iobench {
 
@@ -50,6 +52,30 @@ class ChannelSet {
       if (reqs[i]->op == Op::Fsync) continue;  // no device service: a stream target refuses --fsync-every
       const Channel& c = ch_[reqs[i]->slot % ch_.size()];
       c.bell->ring(*c.box, reqs[i]->op == Op::Write, reqs[i]->start_ns);
+    }
+  }
+  // A request the engine saw come back cancelled (-ECANCELED), on a
+  // request-anchored device: takes it back from the device, or, where the
+  // device has served it already, consumes what it served (a read's block;
+  // for a write, the room its drain made is filled again), so the channel's
+  // next request finds the channel as if this one had never been issued.
+  void withdraw(const Request& r) const {
+    if (!rung_ || r.op == Op::Fsync) return;
+    const Channel& c = ch_[r.slot % ch_.size()];
+    if (Doorbell::withdraw(*c.box)) return;
+    const bool write = r.op == Op::Write;
+    const int fd = c.fd(write);
+    for (;;) {  // one whole block, as the device moves it (waiting while it is on its way)
+      const ssize_t n = write ? ::write(fd, r.buf, r.len) : ::read(fd, r.buf, r.len);
+      if (n > 0) return;
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) {
+        pollfd p{fd, static_cast<short>(write ? POLLOUT : POLLIN), 0};
+        ::poll(&p, 1, -1);
+        continue;
+      }
+      throw RuntimeError(std::string("emu: taking back a cancelled request's block failed: ") +
+                         (n < 0 ? errno_text(errno) : "the channel closed"));
     }
   }
   const Channel& operator[](size_t i) const { return ch_[i]; }

@@ -207,6 +207,7 @@ class UringEngine final : public Engine {
       auto* r = static_cast<Request*>(io_uring_cqe_get_data(cqe));
       if (!r) continue;  // a cancel's own completion
       r->result = cqe->res;
+      if (cqe->res == -ECANCELED) ch_.withdraw(*r);
       if (cqe->res == -EOPNOTSUPP && mode_ == Mode::Iopoll)
         throw RuntimeError("io_uring:iopoll: the device does not support polled I/O (it needs poll queues, "
                            "e.g. nvme.poll_queues=N); use another variant");

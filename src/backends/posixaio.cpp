@@ -190,6 +190,7 @@ class PosixAioEngine final : public Engine {
     ssize_t ret = aio_return(&s.cb);
     Request* r = requests_[slot];
     r->result = err ? -static_cast<int64_t>(err) : ret;
+    if (err == ECANCELED) ch_.withdraw(*r);
     s.inflight = false;
     list_[slot] = nullptr;
     out = r;

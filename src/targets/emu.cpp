@@ -213,6 +213,8 @@ class EmuTarget final : public Target {
     uint64_t t;
     uint64_t chan;
     Kind kind;
+    Doorbell::Box* box = nullptr;  // request mode: the request, claimed from the box when due
+    uint64_t word = 0;
     bool operator>(const Event& o) const { return t > o.t; }
   };
 
@@ -264,6 +266,9 @@ class EmuTarget final : public Target {
     while (!heap_.empty() && heap_.top().t <= now) {
       Event e = heap_.top();
       heap_.pop();
+      // A request the job withdrew (cancelled) is not served.
+      if (e.box && !Doorbell::serve(*e.box, e.word)) continue;
+      if (e.box) requests_.fetch_add(1, std::memory_order_relaxed);
       auto it = chans_.find(e.chan);
       if (it != chans_.end()) e.kind == kFill ? fill(it->second, e) : drain(it->second, e);
       if (!hurrying_) now = now_ns();
@@ -271,12 +276,12 @@ class EmuTarget final : public Target {
   }
 
   void take_doorbells() {
-    for (Doorbell::Box* b = bell_->take(); b; b = b->next.load(std::memory_order_relaxed)) {
+    for (Doorbell::Box *b = bell_->take(), *next; b; b = next) {
+      next = Doorbell::next(b);  // before release: then the job may push it again
       // Opened after this loop last looked for new channels, and rung at once.
       if (!chans_.contains(b->chan)) adopt();
-      const uint64_t w = b->word.load(std::memory_order_relaxed);
-      requests_.fetch_add(1, std::memory_order_relaxed);
-      heap_.push({(w >> 1) + service_ns_, b->chan, (w & 1) ? kDrain : kFill});
+      if (const uint64_t w = Doorbell::release(b))
+        heap_.push({Doorbell::issued(w) + service_ns_, b->chan, Doorbell::is_write(w) ? kDrain : kFill, b, w});
     }
   }
 
@@ -420,11 +425,6 @@ TargetInfo emu_target() {
             if (s.rw == RwMode::RandRead || s.rw == RwMode::RandWrite)
               throw UsageError("--rw " + std::string(rw_name(s.rw)) + ": the emu target is a stream without offsets; "
                                "use read or write (randrw is its mix of the two)");
-            if (s.cancels())
-              throw UsageError(std::string(s.cancel_pct ? "--cancel-pct" : "--drain") +
-                               ": the emu target cannot take back a block its device thread has served: a cancelled "
-                               "read would leave its block in the pipe for the next request; cancel on a file or the "
-                               "driver");
             if (s.fsync_every)
               throw UsageError("--fsync-every: the emu target is pipes, which fsync cannot flush (EINVAL); use a file "
                                "or the driver");
