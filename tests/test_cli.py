@@ -265,6 +265,10 @@ class CliTest(ScratchDir, unittest.TestCase):
             (["--rw", "randread", "--rwmix-read", "70"], "--rwmix-read: only applies to --rw randrw"),
             (["--rw", "read", "--distribution", "zipf:1.1"], "--distribution: zipf only applies to the random modes"),
             (["--target", "emu", "--rw", "randread"], "stream without offsets"),
+            # Not UTF-8 (the fuzzer's finding: the JSON writer threw, exit 70): it could not go into a result.
+            (["--name", "104beries\udcfa"], "--name: expected a non-empty name in UTF-8, got '104beries\\xfa'"),
+            (["--target", "file:/tmp/x\udcfa"], "--target: expected KIND or KIND:ARG"),
+            (["--dry-run", "--name", "x\udcfa"], "--name"),
         ]
         for args, needle in bad:
             with self.subTest(args=args):
@@ -274,6 +278,13 @@ class CliTest(ScratchDir, unittest.TestCase):
                 self.assertEqual(len(lines), 1, p.stderr)
                 self.assertIn(needle, lines[0])
                 self.assertFalse(os.path.exists(self.out))
+
+    def test_a_path_that_is_not_utf8_still_gives_a_valid_document(self):
+        out = os.path.join(self.dir.name, "r\udcfa.json")
+        p = run("run", "--backend", "null", "--ops", "10", "-o", out, "-q")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        doc = self.load_valid(out)
+        self.assertIn("r\ufffd.json", doc["context"]["command_line"])
 
     def test_bad_workload_file_field(self):
         wl = os.path.join(self.dir.name, "w.json")

@@ -13,6 +13,7 @@
 #include "run/trace.h"
 #include "core/stop_signal.h"
 #include "report/report.h"
+#include "spec/json_file.h"
 
 namespace iobench {
 namespace {
@@ -71,7 +72,7 @@ int run(RunArgs& a, int argc, char** argv) {
       throw UsageError("--trace: '" + spec.trace + "' is also the --output file; give each its own path");
   }
   if (a.dry_run) {
-    std::string out = dry_run_json(plans).dump(2) + "\n";
+    std::string out = dump_text(dry_run_json(plans), 2) + "\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;
   }
@@ -89,7 +90,7 @@ int run(RunArgs& a, int argc, char** argv) {
 
   if (trace) trace->finish(stop.received());
   const Report report{context, results, a.histogram};
-  if (!a.output.empty()) write_atomic(a.output, document_json(report).dump(2) + "\n");
+  if (!a.output.empty()) write_atomic(a.output, dump_text(document_json(report), 2) + "\n");
   std::string out = find_format(a.format)->render(report);
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);

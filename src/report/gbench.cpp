@@ -2,6 +2,7 @@
 // iobench results: one benchmark per result and repetition.
 #include "report/report.h"
 #include "run/figures.h"
+#include "spec/json_file.h"
 
 namespace iobench {
 
@@ -49,7 +50,7 @@ std::string render_gbench(const Report& rep) {
     }
     ++family;
   }
-  return out.dump(2) + "\n";
+  return dump_text(out, 2) + "\n";
 }
 
 }  // namespace iobench

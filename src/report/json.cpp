@@ -4,6 +4,7 @@
 
 #include "report/report.h"
 #include "run/figures.h"
+#include "spec/json_file.h"
 
 namespace iobench {
 
@@ -106,6 +107,6 @@ json document_json(const Report& rep) {
   return doc;
 }
 
-std::string render_json(const Report& rep) { return document_json(rep).dump(2) + "\n"; }
+std::string render_json(const Report& rep) { return dump_text(document_json(rep), 2) + "\n"; }
 
 }  // namespace iobench

@@ -10,6 +10,7 @@
 #include "core/build_info.h"
 #include "core/errors.h"
 #include "core/fs.h"
+#include "spec/json_file.h"
 
 namespace iobench {
 namespace {
@@ -110,7 +111,7 @@ void TraceWriter::add(Result& result, const trace::Pool& pool) {
     buf_ += args + "}";
   };
   const std::string name = result.backend + ":" + result.variant + " " + result.spec.label();
-  meta("process_name", 0, "{\"name\":" + nlohmann::json(name).dump() + "}");
+  meta("process_name", 0, "{\"name\":" + dump_text(nlohmann::json(name)) + "}");
   meta("process_sort_index", 0, "{\"sort_index\":" + std::to_string(pid) + "}");
   for (unsigned l = 0; l < lanes; ++l) {
     meta("thread_name", l + 1, "{\"name\":\"job " + std::to_string(l) + "\"}");
@@ -185,7 +186,7 @@ void TraceWriter::finish(bool interrupted) {
                           {"clock", "CLOCK_MONOTONIC"},
                           {"status", interrupted ? "interrupted" : "complete"},
                           {"points", pid_}};
-  buf_ += "\n],\"displayTimeUnit\":\"ns\",\"otherData\":" + other.dump() + "}\n";
+  buf_ += "\n],\"displayTimeUnit\":\"ns\",\"otherData\":" + dump_text(other) + "}\n";
   flush(true);
   if (!file_) return;
   try {

@@ -37,17 +37,29 @@ json read_json_file(const std::string& path, const std::string& flag) {
   }
 }
 
+std::string dump_text(const json& v, int indent) { return v.dump(indent, ' ', false, json::error_handler_t::replace); }
+
+bool is_utf8(const std::string& s) {
+  try {
+    (void)json(s).dump();
+    return true;
+  } catch (const json::type_error&) {
+    return false;
+  }
+}
+
 std::string shown(const json& v) {
   if (v.is_array()) return "an array of " + std::to_string(v.size());
   if (v.is_object()) return "an object of " + std::to_string(v.size()) + " fields";
   if (!v.is_string()) return v.dump();
   constexpr size_t kMax = 64;
   const std::string& s = v.get_ref<const std::string&>();
+  const bool utf8 = is_utf8(s);  // else its bytes above 0x7f are shown escaped too
   std::string out = "'";
   for (size_t i = 0; i < s.size() && i < kMax; ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c == '\\' || c == '\'') out += '\\', out += static_cast<char>(c);
-    else if (c >= 0x20 && c != 0x7f) out += static_cast<char>(c);
+    else if (c >= 0x20 && c != 0x7f && (utf8 || c < 0x80)) out += static_cast<char>(c);
     else {
       char esc[8];
       std::snprintf(esc, sizeof esc, "\\x%02x", c);

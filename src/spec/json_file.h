@@ -17,4 +17,11 @@ nlohmann::json read_json_file(const std::string& path, const std::string& flag);
 // characters; an array or object by its size; anything else as JSON.
 std::string shown(const nlohmann::json& v);
 
+// A document as iobench writes it: a byte that is not UTF-8 (a path or a
+// command line can hold one) becomes U+FFFD instead of failing the write.
+std::string dump_text(const nlohmann::json& v, int indent = -1);
+
+// Whether a string can go into a JSON document as it is.
+bool is_utf8(const std::string& s);
+
 }  // namespace iobench

@@ -126,6 +126,8 @@ std::vector<unsigned> as_cpus(const json& v, const std::string& where) {
 
 std::string as_string(const json& v, const std::string& where, const std::string& accepted) {
   if (!v.is_string() || v.get<std::string>().empty()) bad(where, accepted, v);
+  // It goes into every result document, which is JSON.
+  if (!is_utf8(v.get<std::string>())) bad(where, accepted + " in UTF-8", v);
   return v.get<std::string>();
 }
 
@@ -259,7 +261,7 @@ const std::vector<CoreField>& core_fields() {
       {"target", "--target", "KIND[:ARG]: file:PATH, emu, driver[:DEV] (default: a temporary file)",
        [](WorkloadSpec& s, const json& v, const std::string& w) {
          const std::string accepted = "KIND or KIND:ARG (iobench list shows the targets), or \"\" for a temporary file";
-         if (!v.is_string()) bad(w, accepted, v);
+         if (!v.is_string() || !is_utf8(v.get<std::string>())) bad(w, accepted + " in UTF-8", v);
          const std::string t = v.get<std::string>();
          auto colon = t.find(':');
          if (colon == 0) bad(w, accepted, v);
