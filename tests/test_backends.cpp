@@ -106,7 +106,7 @@ TEST_P(BackendTest, EveryModeAddsUpAndVerifies) {
 }
 
 TEST_P(BackendTest, TruncatedFileGivesCountedErrors) {
-  if (choice_.info->caps & kCapNoIo) GTEST_SKIP() << "null does no I/O";
+  if (choice_.caps() & kCapNoIo) GTEST_SKIP() << "null does no I/O";
   WorkloadSpec s = spec(RwMode::Read, 8, false);
   s.verify = false;
   s.size = 1 << 20;

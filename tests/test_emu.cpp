@@ -108,7 +108,7 @@ TEST_P(EmuTest, DeviceModelHolds) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Readiness, EmuTest,
-                         testing::Values("sync", "poll:poll", "poll:epoll", "poll:epoll-et", "poll:select",
+                         testing::Values("sync", "sync:nowait", "poll:poll", "poll:epoll", "poll:epoll-et", "poll:select",
                                          "sigio:waitinfo", "sigio:handler", "posixaio:suspend", "io_uring:default"),
                          param_name);
 

@@ -10,7 +10,7 @@ import unittest
 
 IOBENCH = os.environ.get("IOBENCH", "../build/iobench")
 PLOTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plots")
-EXPECTED = ["syscall_getppid", "pread_4k", "preadv2_nowait_4k", "poll_ready", "epoll_wait_ready", "select_ready",
+EXPECTED = ["syscall_getppid", "pread_4k", "preadv2_nowait_4k", "preadv2_nowait_miss_4k", "poll_ready", "epoll_wait_ready", "select_ready",
             "sigio_roundtrip_sigwaitinfo", "sigio_roundtrip_handler", "aio_read_suspend_4k",
             "aio_read_sigev_signal_4k", "aio_read_sigev_thread_4k", "lio_listio_32x4k",
             "libaio_submit_getevents_1x4k", "libaio_submit_getevents_32x4k", "libaio_tmpfs_1x4k", "libaio_tmpfs_32x4k",
@@ -25,7 +25,8 @@ LABELS = {"no I/O", "no I/O (a ready eventfd)", "page cache", "pipe", "O_DIRECT:
           "O_DIRECT on tmpfs: completes at once",
           "page cache (O_DIRECT refused: buffered kernel AIO is synchronous)", "fsync: device-bound",
           "cancel: a request queued in the interface", "cancel: a request pending in the interface",
-          "cancel: a finished request", "cancel: refused (no cancel function)"}
+          "cancel: a finished request", "cancel: refused (no cancel function)",
+          "nothing: EAGAIN, the page is not cached"}
 
 
 class MicroTest(unittest.TestCase):

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -147,18 +148,28 @@ struct VariantInfo {
   std::string description;  // what it does differently, and when to pick it
   // Why this variant cannot run on this machine, or "" when it can; none: it can.
   std::string (*unavailable)() = nullptr;
+  // Its own Caps where they differ from its backend's (sync:nowait keeps qd
+  // requests in one thread where sync runs qd threads).
+  std::optional<unsigned> caps = std::nullopt;
+};
+
+// A variant a user may expect that the backend does not offer, and why.
+struct RefusedVariant {
+  std::string name;
+  std::string why;
 };
 
 struct BackendInfo {
   std::string name;
   std::string description;
   std::vector<VariantInfo> variants;  // first is the default; the index is the engine's variant
-  unsigned caps = kCapNone;
+  unsigned caps = kCapNone;  // of every variant that does not say otherwise (VariantInfo::caps)
   std::vector<const OptionDecl*> options;  // its own workload fields
   // Why this backend cannot run on this machine, or "" when it can.
   std::function<std::string()> unavailable;
   std::function<Fit(const Target&, const WorkloadSpec&, unsigned variant)> fit;
   std::function<std::unique_ptr<Engine>(const EngineConfig&)> create;
+  std::vector<RefusedVariant> refused = {};  // --backend NAME:THAT is exit 2 with the reason
 };
 
 // BackendInfo::create for an engine constructed from its EngineConfig.
@@ -176,6 +187,7 @@ struct BackendChoice {
   unsigned variant;
   const std::string& variant_name() const { return info->variants[variant].name; }
   std::string label() const { return info->name + ":" + variant_name(); }
+  unsigned caps() const { return info->variants[variant].caps.value_or(info->caps); }
   // Why it cannot run here: the backend's probe, then the variant's.
   std::string unavailable() const;
 };

@@ -98,6 +98,8 @@ std::vector<BackendChoice> resolve_backends(const std::vector<std::string>& name
       continue;
     }
     if (variant.empty()) variant = b->variants.front().name;
+    for (auto& no : b->refused)
+      if (no.name == variant) throw UsageError("--backend: " + name + ":" + variant + " is not offered: " + no.why);
     auto it = std::find_if(b->variants.begin(), b->variants.end(), [&](auto& v) { return v.name == variant; });
     if (it == b->variants.end()) {
       std::string accepted;

@@ -24,8 +24,11 @@ int list(bool as_json) {
       variants.push_back({{"name", b.variants[v].name}, {"description", b.variants[v].description},
                           {"available", vwhy.empty()}, {"reason", vwhy}});
     }
+    json refused = json::array();
+    for (auto& no : b.refused) refused.push_back({{"name", no.name}, {"why", no.why}});
     doc["backends"].push_back({{"name", b.name},
                                {"variants", variants},
+                               {"refused_variants", refused},
                                {"default_variant", b.variants.front().name},
                                {"description", b.description},
                                {"available", why.empty()},
@@ -63,6 +66,8 @@ int list(bool as_json) {
       if (b["available"].get<bool>() && !v["available"].get<bool>())
         std::printf("                 UNAVAILABLE: %s\n", v["reason"].get<std::string>().c_str());
     }
+    for (auto& no : b["refused_variants"])
+      std::printf("      (no :%s) %s\n", no["name"].get<std::string>().c_str(), no["why"].get<std::string>().c_str());
   }
   std::printf("targets (--target):\n");
   for (auto& t : doc["targets"]) {

@@ -129,6 +129,42 @@ void BM_preadv2_nowait_4k(benchmark::State& state) {
 }
 BENCHMARK(BM_preadv2_nowait_4k);
 
+// The miss sync:nowait hands to a worker: the page was dropped, so
+// RWF_NOWAIT says EAGAIN at once instead of reading it (manual timing: the
+// drop before each call is not the call).
+void BM_preadv2_nowait_miss_4k(benchmark::State& state) {
+  Fd fd = scratch().open(0);
+  AlignedBuffer buf(kBlock, 4096);
+  iovec iov{buf.data(), kBlock};
+  ::fdatasync(fd.get());  // a dirty page is not dropped
+  // No readahead: a miss still reads its own page in the background, and a
+  // readahead window in flight could not be dropped before the next call.
+  ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_RANDOM);
+  uint64_t i = 0;
+  for (auto _ : state) {
+    const off_t off = offset_of(i++);
+    uint64_t t0 = 0, t1 = 0;
+    ssize_t n = 0;
+    // The whole file: a range of one page does not drop the large folio that
+    // holds it; and a folio the previous miss is still reading in cannot be
+    // dropped yet, so a hit is retried (untimed) once it has landed.
+    for (int tries = 0; n >= 0 && tries < 100; ++tries) {
+      if (tries) ::usleep(200);
+      ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED);
+      t0 = now_ns();
+      n = ::preadv2(fd.get(), &iov, 1, off, RWF_NOWAIT);
+      t1 = now_ns();
+    }
+    if (n < 0 && errno == EOPNOTSUPP) return unavailable(state, "RWF_NOWAIT is not supported by this filesystem");
+    if (n >= 0) return unavailable(state, "the page stayed cached after POSIX_FADV_DONTNEED (dirty or pinned)");
+    if (errno != EAGAIN) return state.SkipWithError("preadv2(RWF_NOWAIT) failed other than with EAGAIN");
+    state.SetIterationTime(static_cast<double>(t1 - t0) * 1e-9);
+  }
+  touches(state, "nothing: EAGAIN, the page is not cached");
+  finish(state);
+}
+BENCHMARK(BM_preadv2_nowait_miss_4k)->UseManualTime();
+
 // --- readiness on a descriptor that is always ready (an eventfd with a count) ---
 
 Fd ready_eventfd() {

@@ -52,7 +52,7 @@ void run_backends(const WorkloadSpec& point, Target& target, const std::vector<B
   bool twin_tried = false;
   for (auto& b : backends) {
     if (stop.poll()) break;
-    const bool wants_direct = (b.info->caps & kCapDirectByDefault) && !point.direct;
+    const bool wants_direct = (b.caps() & kCapDirectByDefault) && !point.direct;
     if (wants_direct && !twin_tried) {
       twin_tried = true;
       try {
@@ -96,7 +96,7 @@ Plan make_plan(const WorkloadSpec& spec) {
   // With "all" the models that cannot cancel are skipped with the reason;
   // naming only those is a mistake.
   if (spec.cancels() && std::none_of(plan.backends.begin(), plan.backends.end(),
-                                     [](const BackendChoice& b) { return b.info->caps & kCapCancel; }))
+                                     [](const BackendChoice& b) { return b.caps() & kCapCancel; }))
     throw UsageError(std::string(spec.cancel_pct ? "--cancel-pct" : "--drain cancel") +
                      ": none of the backends chosen can cancel a request; posixaio, libaio and io_uring can");
   return plan;

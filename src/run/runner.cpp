@@ -544,11 +544,11 @@ class Worker {
   uint64_t interval_ = 0, next_due_ = 0;  // --rate: ns between issues, the next intended issue time
   SpinGuard spin_{50'000};                // --rate: spin this long before an issue (wait_until)
   const unsigned read_pct_ = p_.spec.read_percent();
-  const bool timed_submit_ = p_.backend.info->caps & kCapTimedSubmit;
+  const bool timed_submit_ = p_.backend.caps() & kCapTimedSubmit;
   const uint64_t data_seed_ = p_.target.data_seed();
   // null moves no data, so there is nothing to verify.
-  const bool verify_reads_ = p_.spec.verify && !(p_.backend.info->caps & kCapNoIo);
-  const bool notify_ = p_.target.stamps_ready() && !(p_.backend.info->caps & kCapNoIo);
+  const bool verify_reads_ = p_.spec.verify && !(p_.backend.caps() & kCapNoIo);
+  const bool notify_ = p_.target.stamps_ready() && !(p_.backend.caps() & kCapNoIo);
   const bool seekable_ = p_.target.seekable();
   const bool spin_wait_ = p_.spec.wait == WorkloadSpec::Wait::Spin;
   const unsigned cancel_pct_ = p_.spec.cancel_pct;
@@ -589,13 +589,13 @@ size_t series_words(const WorkloadSpec& spec) {
 }
 
 unsigned thread_count(const WorkloadSpec& spec, const BackendChoice& backend) {
-  return spec.jobs * ((backend.info->caps & kCapOneInFlight) ? spec.qd : 1);
+  return spec.jobs * ((backend.caps() & kCapOneInFlight) ? spec.qd : 1);
 }
 
 std::vector<WorkerParams> worker_params(const WorkloadSpec& spec, const BackendChoice& backend, const Target& target,
                                         unsigned rep, trace::Pool* trace) {
   // A backend with one request in flight per engine runs qd threads per job.
-  const bool one_each = backend.info->caps & kCapOneInFlight;
+  const bool one_each = backend.caps() & kCapOneInFlight;
   const unsigned per_job = one_each ? spec.qd : 1;
   const unsigned threads = thread_count(spec, backend);
   const size_t words = series_words(spec);
@@ -816,7 +816,7 @@ std::optional<Metrics> run_once(const WorkloadSpec& spec, const BackendChoice& b
   }
   const bool interrupted = how == Drive::Interrupted;
 
-  Metrics m = collect(states, u0, u1, backend.info->caps & kCapHelperThreads, stopped, result);
+  Metrics m = collect(states, u0, u1, backend.caps() & kCapHelperThreads, stopped, result);
   bool failed = std::any_of(states.begin(), states.end(), [](auto& st) { return !st.failure.empty(); });
   if (failed) result.status = Status::Error;
   else if (interrupted) result.status = Status::Interrupted;
@@ -895,7 +895,7 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
     result.reason = why;
     return result;
   }
-  if (spec.cancels() && !(backend.info->caps & kCapCancel)) {
+  if (spec.cancels() && !(backend.caps() & kCapCancel)) {
     result.status = Status::Skipped;
     result.reason = backend.info->name + " has no interface to take back a request it started: --cancel-pct and "
                     "--drain cancel apply to posixaio, libaio and io_uring";
@@ -909,7 +909,7 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
     result.reason = fit.reason;
     return result;
   }
-  if (spec.cpu_idle == WorkloadSpec::CpuIdle::AsIs && target.stamps_ready() && !(backend.info->caps & kCapNoIo)) {
+  if (spec.cpu_idle == WorkloadSpec::CpuIdle::AsIs && target.stamps_ready() && !(backend.caps() & kCapNoIo)) {
     const auto states = cpu_idle_states();
     if (std::any_of(states.begin(), states.end(), [](auto& s) { return s != "POLL"; })) {
       std::string names;
@@ -945,7 +945,7 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
       result.reason = e.what();
       break;
     }
-    if (spec.writes() && !(backend.info->caps & kCapNoIo))
+    if (spec.writes() && !(backend.caps() & kCapNoIo))
       if (std::string done = target.settle(); !done.empty() && rep == 0) result.notes.push_back(done);
     // A failed setup measured nothing; a failure mid-run keeps what it measured.
     if (m && (m->ops || result.status == Status::Ok || result.status == Status::Interrupted))
@@ -953,7 +953,7 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
     if (result.status != Status::Ok) break;
   }
   target.report(before, target.totals(), result.target, result.notes);
-  if (spec.writes() && !spec.verify && !(backend.info->caps & kCapNoIo)) target.wrote_unstamped();
+  if (spec.writes() && !spec.verify && !(backend.caps() & kCapNoIo)) target.wrote_unstamped();
   summarize(result);
   if (spec.rate_iops && !result.repetitions.empty()) rate_notes(spec, result);
   if (spec.cancel_pct && !result.repetitions.empty()) cancel_note(result);
