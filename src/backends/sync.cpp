@@ -60,6 +60,8 @@ void futex_wake(std::atomic<uint32_t>& word) {
   syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
 }
 
+// A descriptor per slot, as sync's threads each have their own (on the
+// driver each open file is a channel that serves one block at a time).
 // Worker i serves only slot i, which has at most one request in flight: a
 // mailbox per slot, no queue and no lock. The job posts a request and wakes
 // its worker; the worker runs it blocking, flags the slot done and wakes the
@@ -67,7 +69,7 @@ void futex_wake(std::atomic<uint32_t>& word) {
 class NowaitEngine final : public Engine {
  public:
   explicit NowaitEngine(const EngineConfig& c)
-      : spec_(c.spec), ch_(c.target, c), seekable_(c.target.seekable()), done_(c.qd), boxes_(c.qd),
+      : spec_(c.spec), ch_(c.target, c.qd), seekable_(c.target.seekable()), done_(c.qd), boxes_(c.qd),
         inline_(counters_.add("nowait_inline")), fallback_(counters_.add("nowait_fallback")) {
     workers_.reserve(c.qd);
     for (unsigned i = 0; i < c.qd; ++i) workers_.emplace_back([this, i] { serve(boxes_[i]); });
