@@ -20,8 +20,8 @@ SCHEMA = json.load(open(os.environ.get("IOBENCH_SCHEMA", "../docs/result.schema.
 RW_MODES = ["read", "write", "randread", "randwrite", "randrw"]
 
 
-def run(*args, timeout=120):
-    return subprocess.run([IOBENCH, *args], capture_output=True, text=True, timeout=timeout)
+def run(*args, timeout=120, env=None):
+    return subprocess.run([IOBENCH, *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def wait_until_measuring(p, read_bytes=4 << 20, timeout=20.0):

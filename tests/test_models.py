@@ -1,8 +1,10 @@
-"""The hybrid model, sync:nowait: preadv2(RWF_NOWAIT) in the job thread and
-the misses to a worker pool. On a page-cached file nearly every read is
-served inline, on a file whose pages were dropped most go to the workers,
-and the two counters add up to the requests; sync:hipri is refused with
-the reason."""
+"""More models. The hybrid sync:nowait: preadv2(RWF_NOWAIT) in the job
+thread and the misses to a worker pool; on a page-cached file nearly every
+read is served inline, on a file whose pages were dropped most go to the
+workers, and the two counters add up to the requests; sync:hipri is refused
+with the reason. io_uring's setup flags as an axis: each point has exactly
+the set asked for, and a set the kernel refuses is a skip naming the flag
+(forced with IOBENCH_URING_REFUSE, as a kernel without it would)."""
 import json
 import os
 import unittest
@@ -57,6 +59,57 @@ class NowaitTest(ScratchDir, unittest.TestCase):
         sync = next(b for b in json.loads(p.stdout)["backends"] if b["name"] == "sync")
         self.assertEqual([v["name"] for v in sync["variants"]], ["default", "nowait"])
         self.assertEqual(sync["refused_variants"][0]["name"], "hipri")
+
+
+class UringSetupTest(ScratchDir, unittest.TestCase):
+    SETS = ["none", "coop", "coop+single", "coop+single+defer", "ring-fd"]
+
+    def sweep(self, *args, env=None):
+        p = run("run", "--backend", "io_uring:default,io_uring:batch,io_uring:sqpoll", "--uring-setup",
+                ",".join(self.SETS), "--ops", "300", "--verify", *args, "-o", self.out, "-q", env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(self.out) as f:
+            doc = json.load(f)
+        jsonschema.validate(doc, SCHEMA)
+        self.assertEqual(len(doc["results"]), 3 * len(self.SETS))
+        return doc["results"]
+
+    def test_every_point_has_exactly_its_set_or_a_reason(self):
+        for r in self.sweep():
+            name = f"{r['variant']} {r['workload']['uring_setup']}"
+            with self.subTest(point=name):
+                want = r["workload"]["uring_setup"]
+                self.assertIn(f"uring_setup={want}", r["workload"]["name"])
+                if r["variant"] == "sqpoll" and want not in ("none", "ring-fd"):
+                    # The kernel refuses the task-run flags on an SQPOLL ring: skipped, never run without them.
+                    self.assertEqual(r["status"], "skipped")
+                    self.assertIn("does not go with this variant's ring", r["reason"])
+                    continue
+                self.assertEqual(r["status"], "ok", r["reason"])
+                self.assertEqual(r["summary"]["ops"], 300)
+                self.assertIn(f"io_uring setup: {want} (--uring-setup)", r["notes"])
+
+    def test_a_flag_the_kernel_lacks_skips_its_points_with_the_reason(self):
+        env = dict(os.environ, IOBENCH_URING_REFUSE="defer")
+        for r in self.sweep(env=env):
+            want = r["workload"]["uring_setup"]
+            with self.subTest(point=f"{r['variant']} {want}"):
+                if "defer" in want:
+                    self.assertEqual(r["status"], "skipped")
+                    self.assertIn("IORING_SETUP_DEFER_TASKRUN", r["reason"])
+                elif r["variant"] != "sqpoll" or want in ("none", "ring-fd"):
+                    self.assertEqual(r["status"], "ok", r["reason"])
+
+    def test_bad_sets_are_refused(self):
+        for args, needle in [(["--uring-setup", "turbo"], "expected none, or names joined by '+' from: coop, single"),
+                             (["--uring-setup", "coop+coop"], "--uring-setup"),
+                             (["--uring-setup", "coop+"], "--uring-setup"),
+                             (["--backend", "sync", "--uring-setup", "coop"], "only applies to io_uring")]:
+            with self.subTest(args=args):
+                p = run("run", "--ops", "10", *args, "-o", self.out)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn(needle, p.stderr)
+                self.assertFalse(os.path.exists(self.out))
 
 
 if __name__ == "__main__":

@@ -151,3 +151,26 @@ TEST(Workload, BackendNamesResolve) {
   auto twice = resolve_backends({"sync", "sync:default"});
   EXPECT_EQ(twice.size(), 1u);
 }
+
+// A FlagSet option given a list sweeps, innermost after bs, qd and jobs: each
+// point holds one set, names it in its label and in its workload JSON.
+TEST(Workload, AFlagSetListSweepsLikeQd) {
+  WorkloadSpec s;
+  workload_parser().set(s, "qd", "1,4", "--qd");
+  workload_parser().set(s, "uring_setup", "none,coop+single+defer", "--uring-setup");
+  const auto points = expand_sweeps(s);
+  ASSERT_EQ(points.size(), 4u);
+  const char* want[] = {"none", "coop+single+defer", "none", "coop+single+defer"};
+  for (size_t i = 0; i < points.size(); ++i) {
+    EXPECT_EQ(to_json(points[i])["uring_setup"], want[i]);
+    EXPECT_NE(points[i].label().find(std::string("uring_setup=") + want[i]), std::string::npos) << points[i].label();
+    EXPECT_TRUE(points[i].option_sweeps.empty());
+  }
+  EXPECT_EQ(points[2].qd, 4u);
+  // Names out of order are the same set; a name twice or an empty one is not a set.
+  WorkloadSpec t;
+  workload_parser().set(t, "uring_setup", "defer+coop", "--uring-setup");
+  EXPECT_EQ(to_json(t)["uring_setup"], "coop+defer");
+  for (const char* bad : {"coop+coop", "+", "coop+", "none+coop", ""})
+    EXPECT_NE(error_for("uring_setup", bad).find("expected none, or names joined by '+'"), std::string::npos) << bad;
+}

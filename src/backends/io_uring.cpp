@@ -9,9 +9,11 @@
 #include <sys/uio.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
 
 #include "backends/backend.h"
 #include "backends/common.h"
@@ -35,6 +37,34 @@ constexpr Feature kFeatures[] = {
 
 enum class Mode { Default, Batch, Sqpoll, Fixed, Iopoll };  // the order of the variants below
 
+unsigned base_flags(Mode m) {
+  return m == Mode::Sqpoll ? IORING_SETUP_SQPOLL : m == Mode::Iopoll ? IORING_SETUP_IOPOLL : 0;
+}
+
+// --uring-setup: bit i is name i of `choices`.
+constexpr OptionDecl kSetup{"uring_setup", "io_uring", OptionType::FlagSet, 0, 15, std::nullopt,
+                            "setup flags, exactly: none, or coop, single, defer, ring-fd joined by '+' (a list "
+                            "sweeps; not given: the best set the kernel accepts)",
+                            "uring_setup", false, "coop|single|defer|ring-fd"};
+constexpr uint64_t kRingFd = 8;
+struct SetupFlag {
+  uint64_t bit;
+  unsigned flag;      // IORING_SETUP_*; 0 for ring-fd (a registration, not a flag)
+  const char* what;   // what the kernel calls it, and since when it has it
+};
+constexpr SetupFlag kSetupFlags[] = {
+    {1, IORING_SETUP_COOP_TASKRUN, "IORING_SETUP_COOP_TASKRUN (Linux 5.19)"},
+    {2, IORING_SETUP_SINGLE_ISSUER, "IORING_SETUP_SINGLE_ISSUER (Linux 6.0)"},
+    {4, IORING_SETUP_DEFER_TASKRUN, "IORING_SETUP_DEFER_TASKRUN (Linux 6.1; only with SINGLE_ISSUER, not with SQPOLL)"},
+    {kRingFd, 0, "io_uring_register_ring_fd (Linux 5.18)"},
+};
+
+unsigned setup_flags(uint64_t set) {
+  unsigned f = 0;
+  for (auto& s : kSetupFlags) f |= (set & s.bit) ? s.flag : 0;
+  return f;
+}
+
 constexpr OptionDecl kSqpollIdle{"sqpoll_idle", "io_uring:sqpoll", OptionType::Duration, 1'000'000, 60'000'000'000,
                                  1'000'000'000, "kernel SQ thread idle time before it sleeps", "sqpoll_idle_ns"};
 
@@ -46,18 +76,24 @@ class UringEngine final : public Engine {
         seekable_(c.target.seekable()),
         fdatasync_(c.spec.fsync_kind == WorkloadSpec::FsyncKind::Fdatasync) {
     io_uring_params p{};
-    unsigned base = 0;
-    if (mode_ == Mode::Sqpoll) {
-      base |= IORING_SETUP_SQPOLL;
-      p.sq_thread_idle = static_cast<unsigned>(c.spec.get(kSqpollIdle) / 1'000'000);
-    }
-    if (mode_ == Mode::Iopoll) base |= IORING_SETUP_IOPOLL;
+    const unsigned base = base_flags(mode_);
+    if (mode_ == Mode::Sqpoll) p.sq_thread_idle = static_cast<unsigned>(c.spec.get(kSqpollIdle) / 1'000'000);
     // --cancel-pct: a cancel SQE per request may be queued beside it.
     unsigned entries = 1;
     while (entries < c.qd * (c.spec.cancels() ? 2 : 1)) entries <<= 1;
-    // DEFER_TASKRUN needs SINGLE_ISSUER; neither mixes with SQPOLL (the SQ thread issues).
-    size_t first = mode_ == Mode::Sqpoll ? std::size(kFeatures) : 0;
     int ret = -EINVAL;
+    if (c.spec.given(kSetup)) {
+      // Exactly the set asked for (fit() probed it): never run without one of them.
+      const uint64_t set = c.spec.get(kSetup);
+      p.flags = base | setup_flags(set);
+      if ((ret = io_uring_queue_init_params(entries, &ring_, &p)) < 0)
+        throw RuntimeError("io_uring setup " + kSetup.flag_set_name(set) + " refused: " + errno_text(-ret));
+      if ((set & kRingFd) && io_uring_register_ring_fd(&ring_) != 1)
+        fail_setup("io_uring_register_ring_fd refused (it needs Linux 5.18)");
+      notes_.push_back("io_uring setup: " + kSetup.flag_set_name(set) + " (--uring-setup)");
+    }
+    // DEFER_TASKRUN needs SINGLE_ISSUER; neither mixes with SQPOLL (the SQ thread issues).
+    size_t first = c.spec.given(kSetup) ? std::size(kFeatures) + 1 : mode_ == Mode::Sqpoll ? std::size(kFeatures) : 0;
     for (size_t skip = first; skip <= std::size(kFeatures); ++skip) {
       unsigned extra = 0;
       for (size_t i = skip; i < std::size(kFeatures); ++i) extra |= kFeatures[i].flag;
@@ -231,6 +267,41 @@ class UringEngine final : public Engine {
   io_uring ring_{};
 };
 
+// Whether a ring of this variant can be set up with exactly `set`: "" or why
+// not, naming the flag the kernel refuses. IOBENCH_URING_REFUSE=NAME[+NAME]
+// makes it refuse those, as a kernel without them would (the tests' way to
+// see the skip on a kernel that has every flag).
+std::string probe_setup(uint64_t set, Mode m) {
+  uint64_t forced = 0;
+  if (const char* env = std::getenv("IOBENCH_URING_REFUSE"))
+    for (uint64_t i = 0; !kSetup.choice(i).empty(); ++i)
+      if (std::string_view(env).find(kSetup.choice(i)) != std::string_view::npos) forced |= uint64_t{1} << i;
+  auto accepts = [&](uint64_t s, Mode on) {
+    if (s & forced) return false;
+    io_uring ring;
+    io_uring_params p{};
+    p.flags = base_flags(on) | setup_flags(s);
+    if (on == Mode::Sqpoll) p.sq_thread_idle = 1000;
+    if (io_uring_queue_init_params(2, &ring, &p) < 0) return false;
+    const bool ok = !(s & kRingFd) || io_uring_register_ring_fd(&ring) == 1;
+    io_uring_queue_exit(&ring);
+    return ok;
+  };
+  if (accepts(set, m)) return "";
+  const std::string why = "--uring-setup " + kSetup.flag_set_name(set) + ": ";
+  // A flag the kernel lacks first, then one that this variant's ring refuses.
+  auto alone = [](const SetupFlag& f) { return f.bit | (f.bit == 4 ? 2 : 0); };  // DEFER needs SINGLE_ISSUER
+  for (auto& f : kSetupFlags) {
+    if (!(set & f.bit)) continue;
+    if (f.bit & forced) return why + "the kernel refuses " + f.what + " (made to by IOBENCH_URING_REFUSE)";
+    if (!accepts(alone(f), Mode::Default)) return why + "this kernel lacks " + f.what;
+  }
+  for (auto& f : kSetupFlags)
+    if ((set & f.bit) && !accepts(alone(f), m))
+      return why + f.what + " does not go with this variant's ring (SQPOLL or IOPOLL)";
+  return why + "the kernel refuses this combination (DEFER_TASKRUN needs SINGLE_ISSUER)";
+}
+
 std::string probe() {
   io_uring ring;
   int ret = io_uring_queue_init(2, &ring, 0);
@@ -301,7 +372,7 @@ BackendInfo io_uring_backend() {
                      "per-request file lookup or page pinning"},
            {"iopoll", "completions polled from the device instead of interrupts: O_DIRECT on NVMe with poll queues",
             iopoll_unavailable}},
-          kCapTimedSubmit | kCapHelperThreads | kCapCancel, {&kSqpollIdle},
+          kCapTimedSubmit | kCapHelperThreads | kCapCancel, {&kSqpollIdle, &kSetup},
           [] {
             static const std::string why = probe();
             return why;
@@ -317,6 +388,9 @@ BackendInfo io_uring_backend() {
               return Fit{false, "io_uring:iopoll needs O_DIRECT (--direct) on a device with poll queues", {}};
             if (iopoll)
               if (std::string why = probe_iopoll(t, s.bs); !why.empty()) return Fit{false, why, {}};
+            if (s.given(kSetup))
+              if (std::string why = probe_setup(s.get(kSetup), static_cast<Mode>(variant)); !why.empty())
+                return Fit{false, why, {}};
             return f;
           },
           make_engine<UringEngine>};

@@ -417,13 +417,23 @@ BENCHMARK(BM_libaio_tmpfs_32x4k)->UseRealTime();
 
 enum class UringOp { Nop, Read, ReadFixed };
 
-void uring_batch(benchmark::State& state, int n, UringOp op, unsigned flags) {
+// `flags`: the ring's setup flags; `ring_fd`: io_uring_enter by the
+// registered ring's index instead of its descriptor (no fdget per call).
+void uring_batch(benchmark::State& state, int n, UringOp op, unsigned flags, bool ring_fd = false) {
   io_uring ring;
   io_uring_params p{};
   p.flags = flags;
   if (flags & IORING_SETUP_SQPOLL) p.sq_thread_idle = 1000;
   int ret = io_uring_queue_init_params(static_cast<unsigned>(n) * 2, &ring, &p);
-  if (ret < 0) return unavailable(state, "io_uring_setup: " + errno_text(-ret));
+  if (ret < 0)
+    return unavailable(state, "io_uring_setup: " + errno_text(-ret) +
+                                  (ret == -EINVAL ? " (a setup flag this kernel lacks: COOP_TASKRUN 5.19, "
+                                                    "SINGLE_ISSUER 6.0, DEFER_TASKRUN 6.1)"
+                                                  : ""));
+  if (ring_fd && io_uring_register_ring_fd(&ring) != 1) {
+    io_uring_queue_exit(&ring);
+    return unavailable(state, "io_uring_register_ring_fd refused (it needs Linux 5.18)");
+  }
   Fd fd = scratch().open(0);
   AlignedBuffer buf(kBlock * static_cast<size_t>(n), 4096);
   if (op == UringOp::ReadFixed) {
@@ -462,6 +472,15 @@ void uring_batch(benchmark::State& state, int n, UringOp op, unsigned flags) {
 }
 void BM_io_uring_nop_1(benchmark::State& s) { uring_batch(s, 1, UringOp::Nop, 0); }
 void BM_io_uring_nop_32(benchmark::State& s) { uring_batch(s, 32, UringOp::Nop, 0); }
+// What each setup flag iobench's rings use buys on a NOP round trip.
+void BM_io_uring_nop_1_coop(benchmark::State& s) { uring_batch(s, 1, UringOp::Nop, IORING_SETUP_COOP_TASKRUN); }
+void BM_io_uring_nop_1_coop_single(benchmark::State& s) {
+  uring_batch(s, 1, UringOp::Nop, IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER);
+}
+void BM_io_uring_nop_1_coop_single_defer(benchmark::State& s) {
+  uring_batch(s, 1, UringOp::Nop, IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
+}
+void BM_io_uring_nop_1_ring_fd(benchmark::State& s) { uring_batch(s, 1, UringOp::Nop, 0, true); }
 void BM_io_uring_read_1x4k(benchmark::State& s) { uring_batch(s, 1, UringOp::Read, 0); }
 void BM_io_uring_read_32x4k(benchmark::State& s) { uring_batch(s, 32, UringOp::Read, 0); }
 void BM_io_uring_read_fixed_1x4k(benchmark::State& s) { uring_batch(s, 1, UringOp::ReadFixed, 0); }
@@ -469,6 +488,10 @@ void BM_io_uring_read_fixed_32x4k(benchmark::State& s) { uring_batch(s, 32, Urin
 void BM_io_uring_sqpoll_read_1x4k(benchmark::State& s) { uring_batch(s, 1, UringOp::Read, IORING_SETUP_SQPOLL); }
 BENCHMARK(BM_io_uring_nop_1);
 BENCHMARK(BM_io_uring_nop_32);
+BENCHMARK(BM_io_uring_nop_1_coop);
+BENCHMARK(BM_io_uring_nop_1_coop_single);
+BENCHMARK(BM_io_uring_nop_1_coop_single_defer);
+BENCHMARK(BM_io_uring_nop_1_ring_fd);
 BENCHMARK(BM_io_uring_read_1x4k);
 BENCHMARK(BM_io_uring_read_32x4k);
 BENCHMARK(BM_io_uring_read_fixed_1x4k);

@@ -14,6 +14,9 @@ enum class OptionType {
   Duration,  // "200us", "5ms"; stored in ns
   Size,      // "4k", "100M"; stored in bytes
   Choice,    // one of the names in `choices` ("request|stream"); stored as its index
+  // Names from `choices` joined by '+' ("coop+single"), or "none"; stored as
+  // a bit mask (bit i: name i). A list of sets sweeps, as --qd's list does.
+  FlagSet,
 };
 
 struct OptionDecl {
@@ -36,6 +39,14 @@ struct OptionDecl {
       if (bar == std::string_view::npos) return {};
       rest.remove_prefix(bar + 1);
     }
+  }
+
+  // FlagSet: "coop+single" for a mask, "none" for 0.
+  std::string flag_set_name(uint64_t mask) const {
+    std::string out;
+    for (uint64_t i = 0; !choice(i).empty(); ++i)
+      if (mask >> i & 1) out += (out.empty() ? "" : "+") + std::string(choice(i));
+    return out.empty() ? "none" : out;
   }
 
   std::string flag() const {

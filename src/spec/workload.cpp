@@ -335,6 +335,23 @@ uint64_t as_option(const OptionDecl& d, const json& v, const std::string& where)
       value = is_count(v) && v.get<uint64_t>() == 0 ? 0 : as_size(v, where, 1);
       accepted = std::string(kSizeHelp) + ", from " + format_size(d.min) + " to " + format_size(d.max);
       break;
+    case OptionType::FlagSet: {
+      accepted = "none, or names joined by '+' from: ";
+      for (uint64_t i = 0; !d.choice(i).empty(); ++i) accepted += (i ? ", " : "") + std::string(d.choice(i));
+      if (!v.is_string()) bad(where, accepted, v);
+      const std::string set = v.get<std::string>();
+      if (set == "none") return 0;
+      uint64_t mask = 0;
+      std::stringstream ss(set);
+      for (std::string name; std::getline(ss, name, '+');) {
+        uint64_t i = 0;
+        while (!d.choice(i).empty() && d.choice(i) != name) ++i;
+        if (d.choice(i).empty() || (mask >> i & 1)) bad(where, accepted, v);
+        mask |= uint64_t{1} << i;
+      }
+      if (!mask || set.back() == '+') bad(where, accepted, v);
+      return mask;
+    }
     case OptionType::Choice: {
       accepted = "one of: ";
       for (uint64_t i = 0; !d.choice(i).empty(); ++i) {
@@ -367,9 +384,15 @@ void WorkloadParser::set(WorkloadSpec& spec, std::string_view key, const json& v
     if (f.field == key) return f.set(spec, value, where);
   for (const OptionDecl* d : options_)
     if (d->field == key) {
-      uint64_t v = as_option(*d, value, where);
+      std::vector<uint64_t> values;
+      if (d->type == OptionType::FlagSet)
+        values = list_of<uint64_t>(value, where, [&](const json& e) { return as_option(*d, e, where); });
+      else
+        values = {as_option(*d, value, where)};
       std::erase_if(spec.options, [&](auto& o) { return o.first == d; });
-      spec.options.emplace_back(d, v);
+      std::erase_if(spec.option_sweeps, [&](auto& o) { return o.first == d; });
+      spec.options.emplace_back(d, values.front());
+      if (values.size() > 1) spec.option_sweeps.emplace_back(d, std::move(values));
       return;
     }
   std::string accepted;
@@ -444,13 +467,29 @@ std::vector<WorkloadSpec> expand_sweeps(const WorkloadSpec& s) {
         p.sweep_point = point;
         out.push_back(std::move(p));
       }
+  // Owner options given a list (a FlagSet), innermost.
+  for (auto& [decl, values] : s.option_sweeps) {
+    std::vector<WorkloadSpec> swept;
+    for (const WorkloadSpec& p : out)
+      for (uint64_t v : values) {
+        WorkloadSpec q = p;
+        q.option_sweeps.clear();
+        std::erase_if(q.options, [&](auto& o) { return o.first == decl; });
+        q.options.emplace_back(decl, v);
+        const std::string part = std::string(decl->field) + "=" + decl->flag_set_name(v);
+        q.sweep_point += (q.sweep_point.empty() ? "" : " ") + part;
+        q.option_point += (q.option_point.empty() ? "" : " ") + part;
+        swept.push_back(std::move(q));
+      }
+    out = std::move(swept);
+  }
   return out;
 }
 
 std::string WorkloadSpec::label() const {
   if (!name.empty()) return sweep_point.empty() ? name : name + " " + sweep_point;
   return std::string(rw_name(rw)) + " " + format_size(bs) + " qd" + std::to_string(qd) +
-         (jobs > 1 ? " x" + std::to_string(jobs) : "");
+         (jobs > 1 ? " x" + std::to_string(jobs) : "") + (option_point.empty() ? "" : " " + option_point);
 }
 
 std::string_view rw_name(RwMode m) {
@@ -492,7 +531,9 @@ json to_json(const WorkloadSpec& s) {
   if (s.cancel_pct) j["cancel_pct"] = s.cancel_pct;
   if (s.drain == WorkloadSpec::Drain::Cancel) j["drain"] = "cancel";
   for (auto& [decl, v] : s.options)
-    j[std::string(decl->json_key)] = decl->type == OptionType::Choice ? json(decl->choice(v)) : json(v);
+    j[std::string(decl->json_key)] = decl->type == OptionType::Choice    ? json(decl->choice(v))
+                                     : decl->type == OptionType::FlagSet ? json(decl->flag_set_name(v))
+                                                                         : json(v);
   return j;
 }
 

@@ -77,10 +77,13 @@ struct WorkloadSpec {
   uint64_t series_ns = 0;  // 0 = none
   // Owner-declared options that were given, with their values.
   std::vector<std::pair<const OptionDecl*, uint64_t>> options;
+  // A FlagSet option given a list: each value is a point of the sweep.
+  std::vector<std::pair<const OptionDecl*, std::vector<uint64_t>>> option_sweeps;
   // Sweeps: a list for bs, qd or jobs runs the product, bs outermost.
   std::vector<uint64_t> bs_sweep;
   std::vector<unsigned> qd_sweep, jobs_sweep;
   std::string sweep_point;         // "bs=4k qd=16" in an expanded point
+  std::string option_point;        // its part from option_sweeps: "uring_setup=coop"; also in sweep_point
 
   bool is_random() const { return rw == RwMode::RandRead || rw == RwMode::RandWrite || rw == RwMode::RandRW; }
   bool writes() const { return rw == RwMode::Write || rw == RwMode::RandWrite || rw == RwMode::RandRW; }
