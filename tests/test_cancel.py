@@ -117,13 +117,7 @@ class CancelTest(ScratchDir, unittest.TestCase):
                  (["--cancel-pct", "half"], "--cancel-pct: expected an integer from 0 to 100"),
                  (["--drain", "abandon"], "--drain: expected one of wait, cancel"),
                  (["--drain", "cancel"], "--drain: cancel applies to a time-based run")]
-        for args, needle in cases:
-            with self.subTest(args=args):
-                p = run("run", "--ops", "10", *args, "-o", self.out)
-                self.assertEqual(p.returncode, 2, p.stderr)
-                self.assertIn(needle, p.stderr)
-                self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
-                self.assertFalse(os.path.exists(self.out))
+        self.assert_refused(cases)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,17 @@ class ScratchDir:
     def tearDown(self):
         self.dir.cleanup()
 
+    def assert_refused(self, cases):
+        """Each (args, needle): `iobench run --ops 10 ARGS` exits 2 with one line holding the needle and
+        writes nothing."""
+        for args, needle in cases:
+            with self.subTest(args=args):
+                p = run("run", "--ops", "10", *args, "-o", self.out)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+                self.assertIn(needle, p.stderr)
+                self.assertFalse(os.path.exists(self.out))
+
 
 class CliTest(ScratchDir, unittest.TestCase):
 
