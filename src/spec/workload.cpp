@@ -468,7 +468,9 @@ std::vector<WorkloadSpec> expand_sweeps(const WorkloadSpec& s) {
         out.push_back(std::move(p));
       }
   // Owner options given a list (a FlagSet), innermost.
-  for (auto& [decl, values] : s.option_sweeps) {
+  for (auto& sweep : s.option_sweeps) {
+    const OptionDecl* decl = sweep.first;  // not a structured binding: clang 14 cannot capture one below
+    const std::vector<uint64_t>& values = sweep.second;
     std::vector<WorkloadSpec> swept;
     for (const WorkloadSpec& p : out)
       for (uint64_t v : values) {
