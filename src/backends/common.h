@@ -116,14 +116,19 @@ auto timed_call(Request* const* reqs, int n, Call&& call) {
   return ret;
 }
 
+// --fsync-every's flush as the workload asks for it: fdatasync with
+// --fsync-kind fdatasync, else fsync. 0 or -errno.
+inline int64_t flush(int fd, const WorkloadSpec& spec) {
+  const int ret = spec.fsync_kind == WorkloadSpec::FsyncKind::Fdatasync ? ::fdatasync(fd) : ::fsync(fd);
+  return ret == 0 ? 0 : -errno;
+}
+
 // An Op::Fsync request run in the calling thread, for the models with no
-// asynchronous flush (sync, poll, sigio): fdatasync with --fsync-kind
-// fdatasync, else fsync. 0 or -errno.
+// asynchronous flush (sync, poll, sigio), counted.
 inline int64_t do_fsync(int fd, const WorkloadSpec& spec, Counters& c) {
   c.syscalls++;
   c.fsyncs++;
-  const int ret = spec.fsync_kind == WorkloadSpec::FsyncKind::Fdatasync ? ::fdatasync(fd) : ::fsync(fd);
-  return ret == 0 ? 0 : -errno;
+  return flush(fd, spec);
 }
 
 // The same, completed at once: stamped and handed to reap() through `done`.

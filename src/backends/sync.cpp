@@ -155,8 +155,9 @@ class NowaitEngine final : public Engine {
         continue;
       }
       Request* r = b.req;
-      r->result = r->op == Op::Fsync ? do_fsync(ch_.fd(r->slot, r->op), spec_, worker_counters_)
-                                     : do_io(ch_.fd(r->slot, r->op), *r, seekable_);
+      // No counting here: the job counted the flush it handed over (fsyncs),
+      // and the workers' system calls are the helpers' (cpu.helpers_ns).
+      r->result = r->op == Op::Fsync ? flush(ch_.fd(r->slot, r->op), spec_) : do_io(ch_.fd(r->slot, r->op), *r, seekable_);
       r->end_ns = now_ns();
       b.state.store(kDone, std::memory_order_release);
       ready_.fetch_add(1, std::memory_order_release);
@@ -171,7 +172,6 @@ class NowaitEngine final : public Engine {
   std::vector<Box> boxes_;
   std::vector<std::thread> workers_;
   std::atomic<uint32_t> ready_{0};  // boxes flagged done, not yet taken
-  Counters worker_counters_;        // do_fsync's counts in the workers: the job counts the flushes it hands over
   uint64_t& inline_;
   uint64_t& fallback_;
   bool unsupported_noted_ = false;
