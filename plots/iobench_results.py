@@ -129,9 +129,9 @@ def name(r):
 # (Okabe-Ito's colour-blind-safe palette; null, the harness, in grey).
 COLOURS = {"sync": "#000000", "poll": "#E69F00", "sigio": "#CC79A7", "posixaio": "#009E73", "libaio": "#D55E00",
            "io_uring": "#0072B2", "null": "#999999"}
-VARIANTS = {"poll": ["poll", "epoll", "epoll-et", "select"], "sigio": ["waitinfo", "handler"],
-            "posixaio": ["suspend", "poll", "signal", "thread", "listio"], "libaio": ["getevents", "eventfd"],
-            "io_uring": ["default", "batch", "sqpoll", "fixed", "iopoll"]}
+VARIANTS = {"sync": ["default", "nowait"], "poll": ["poll", "epoll", "epoll-et", "select"],
+            "sigio": ["waitinfo", "handler"], "posixaio": ["suspend", "poll", "signal", "thread", "listio"],
+            "libaio": ["getevents", "eventfd", "poll"], "io_uring": ["default", "batch", "sqpoll", "fixed", "iopoll", "poll"]}
 MARKERS = ["o", "s", "^", "D", "v", "P"]
 LINESTYLES = ["-", "--", ":", "-.", (0, (5, 1)), (0, (1, 1))]
 WORDS = {"sync": "blocking (sync)", "poll": "readiness (poll)", "sigio": "signal-driven (SIGIO)",

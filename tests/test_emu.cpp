@@ -109,7 +109,8 @@ TEST_P(EmuTest, DeviceModelHolds) {
 
 INSTANTIATE_TEST_SUITE_P(Readiness, EmuTest,
                          testing::Values("sync", "sync:nowait", "poll:poll", "poll:epoll", "poll:epoll-et", "poll:select",
-                                         "sigio:waitinfo", "sigio:handler", "posixaio:suspend", "io_uring:default"),
+                                         "sigio:waitinfo", "sigio:handler", "posixaio:suspend", "io_uring:default", "io_uring:poll",
+                                         "libaio:poll"),
                          param_name);
 
 // A channel serves one request at a time, read or write: mixed traffic

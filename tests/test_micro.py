@@ -11,7 +11,8 @@ import unittest
 IOBENCH = os.environ.get("IOBENCH", "../build/iobench")
 PLOTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plots")
 EXPECTED = ["syscall_getppid", "pread_4k", "preadv2_nowait_4k", "preadv2_nowait_miss_4k", "poll_ready", "epoll_wait_ready", "select_ready",
-            "sigio_roundtrip_sigwaitinfo", "sigio_roundtrip_handler", "aio_read_suspend_4k",
+            "sigio_roundtrip_sigwaitinfo", "sigio_roundtrip_handler", "poll_roundtrip",
+            "io_uring_poll_add_roundtrip", "io_uring_poll_multishot_roundtrip", "libaio_poll_roundtrip", "aio_read_suspend_4k",
             "aio_read_sigev_signal_4k", "aio_read_sigev_thread_4k", "lio_listio_32x4k",
             "libaio_submit_getevents_1x4k", "libaio_submit_getevents_32x4k", "libaio_tmpfs_1x4k", "libaio_tmpfs_32x4k",
             "io_uring_nop_1", "io_uring_nop_32", "io_uring_nop_1_coop", "io_uring_nop_1_coop_single",

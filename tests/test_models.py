@@ -4,7 +4,10 @@ read is served inline, on a file whose pages were dropped most go to the
 workers, and the two counters add up to the requests; sync:hipri is refused
 with the reason. io_uring's setup flags as an axis: each point has exactly
 the set asked for, and a set the kernel refuses is a skip naming the flag
-(forced with IOBENCH_URING_REFUSE, as a kernel without it would)."""
+(forced with IOBENCH_URING_REFUSE, as a kernel without it would). Readiness
+through io_uring (POLL_ADD, multishot or single-shot) and kernel AIO
+(IOCB_CMD_POLL) on emu, every block verified; skipped on files and where the
+kernel lacks the opcode, with the reason."""
 import json
 import os
 import unittest
@@ -105,6 +108,73 @@ class UringSetupTest(ScratchDir, unittest.TestCase):
                              (["--uring-setup", "coop+coop"], "--uring-setup"),
                              (["--uring-setup", "coop+"], "--uring-setup"),
                              (["--backend", "sync", "--uring-setup", "coop"], "only applies to io_uring")])
+
+
+class ReadinessTest(ScratchDir, unittest.TestCase):
+    VARIANTS = ["io_uring:poll", "libaio:poll"]
+
+    def results(self, *args, env=None, backends=None):
+        p = run("run", "--backend", ",".join(backends or self.VARIANTS), "--ops", "400", *args, "-o", self.out, "-q",
+                env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(self.out) as f:
+            doc = json.load(f)
+        jsonschema.validate(doc, SCHEMA)
+        return doc["results"]
+
+    def emu(self, *args, env=None, backends=None):
+        return self.results("--target", "emu", "--emu-latency", "50us", "--rw", "randrw", "--verify", "--qd", "1,4,16",
+                            *args, env=env, backends=backends)
+
+    def assert_ran(self, r):
+        self.assertEqual(r["status"], "ok", r["reason"])
+        s = r["summary"]
+        self.assertEqual((s["ops"], s["errors"]), (400, 0))
+        # Every request waited for its service, and the notification is a part of that wait.
+        self.assertGreater(s["lat_ns"]["min"], 50_000)
+        self.assertLess(s["notify_ns"]["percentiles"]["50"], s["lat_ns"]["percentiles"]["50"])
+        self.assertGreaterEqual(s["counters"]["wakeups"], 1)
+
+    def test_both_run_on_emu_with_every_block_verified(self):
+        for r in self.emu():
+            with self.subTest(variant=f"{r['backend']}:{r['variant']} qd {r['workload']['qd']}"):
+                self.assert_ran(r)
+                if r["backend"] == "io_uring":
+                    self.assertIn("readiness: multishot IORING_OP_POLL_ADD, armed once per descriptor", r["notes"])
+
+    def test_without_multishot_poll_is_armed_per_request(self):
+        env = dict(os.environ, IOBENCH_URING_REFUSE="poll-multishot")
+        for r in self.emu(env=env, backends=["io_uring:poll"]):
+            with self.subTest(qd=r["workload"]["qd"]):
+                self.assert_ran(r)
+                self.assertTrue(any(n.startswith("readiness: single-shot") for n in r["notes"]), r["notes"])
+                # One POLL_ADD per request: every request waited for at least its own.
+                self.assertGreaterEqual(r["summary"]["counters"]["wakeups"] * r["workload"]["qd"], 400)
+
+    def test_io_uring_poll_takes_every_setup_set(self):
+        for r in self.emu("--uring-setup", "none,coop+single+defer,ring-fd", backends=["io_uring:poll"]):
+            with self.subTest(point=r["workload"]["name"]):
+                self.assert_ran(r)
+                self.assertIn(f"io_uring setup: {r['workload']['uring_setup']} (--uring-setup)", r["notes"])
+
+    def test_a_kernel_without_the_opcode_skips_with_the_reason(self):
+        env = dict(os.environ, IOBENCH_URING_REFUSE="poll-add", IOBENCH_AIO_REFUSE="poll")
+        for r in self.emu(env=env):
+            with self.subTest(variant=r["backend"]):
+                self.assertEqual(r["status"], "skipped")
+                self.assertIn("IORING_OP_POLL_ADD" if r["backend"] == "io_uring" else "IOCB_CMD_POLL", r["reason"])
+        p = run("list", "--json", env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        why = {(b["name"], v["name"]): v["reason"] for b in json.loads(p.stdout)["backends"]
+               for v in b["variants"]}
+        self.assertIn("IORING_OP_POLL_ADD", why[("io_uring", "poll")])
+        self.assertIn("IOCB_CMD_POLL", why[("libaio", "poll")])
+
+    def test_files_are_skipped_with_the_reason(self):
+        for r in self.results("--rw", "randread"):
+            with self.subTest(variant=r["backend"]):
+                self.assertEqual(r["status"], "skipped")
+                self.assertIn("always ready", r["reason"])
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ External commands are replaced by stubs on PATH, so nothing is built or booted."
 import os
 import stat
 import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -73,6 +74,53 @@ class ScriptsTest(unittest.TestCase):
         leaking = self.run_script("soak", "0.2", "--build", self.bin, env={"LEAK": "1"})
         self.assertEqual(leaking.returncode, 1, leaking.stdout + leaking.stderr)
         self.assertRegex(leaking.stdout, r"fds .* LEAK")
+
+
+class BenchModelsTest(unittest.TestCase):
+    """scripts/bench-models: its U test is compare's (the same values as tests/test_stats.cpp), and it fills the
+    table between the markers of the file it is given, a row per model and qd, leaving the rest alone."""
+
+    def test_the_u_test_gives_what_compare_gives(self):
+        sys.path.insert(0, os.path.join(ROOT, "scripts"))
+        from benchlib import mann_whitney_p
+        self.assertAlmostEqual(mann_whitney_p([1, 2, 3], [4, 5, 6]), 0.1, places=12)
+        self.assertAlmostEqual(mann_whitney_p([4, 5, 6], [1, 2, 3]), 0.1, places=12)
+        self.assertAlmostEqual(mann_whitney_p([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]), 2 / 252, places=12)
+        self.assertGreater(mann_whitney_p([1, 3, 5, 7, 9], [2, 4, 6, 8, 10]), 0.5)
+        self.assertEqual(mann_whitney_p([], [1, 2]), 1.0)
+        self.assertAlmostEqual(mann_whitney_p([1, 2, 4], [3, 5, 6]), 0.2, places=12)
+        p = mann_whitney_p([1, 1, 1, 2, 2, 2, 3, 3], [3, 3, 4, 4, 4, 5, 5, 5])
+        self.assertTrue(0 < p < 0.01, p)
+        self.assertAlmostEqual(mann_whitney_p([2, 2, 2], [2, 2, 2]), 1.0, places=12)
+
+    def test_the_table_goes_between_the_markers(self):
+        binary = os.environ.get("IOBENCH", os.path.join(ROOT, "build", "iobench"))
+        with tempfile.TemporaryDirectory() as d:
+            doc = os.path.join(d, "doc.md")
+            with open(doc, "w") as f:
+                f.write("before\n<!-- bench-models: begin -->\nold table\n<!-- bench-models: end -->\nafter\n")
+            p = subprocess.run([os.path.join(ROOT, "scripts", "bench-models"), "--repeat", "2", "--runtime", "50ms",
+                                "--qd", "1,4", "--build", os.path.dirname(binary), "--write", doc],
+                               capture_output=True, text=True, timeout=300)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(doc) as f:
+                text = f.read()
+        self.assertTrue(text.startswith("before\n<!-- bench-models: begin -->\n"), text[:200])
+        self.assertTrue(text.endswith("<!-- bench-models: end -->\nafter\n"))
+        self.assertNotIn("old table", text)
+        rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| ") and "---" not in line][1:]
+        models = {(r[1], r[2]) for r in rows}
+        for qd in ("1", "4"):
+            for model in ("io_uring none", "io_uring coop+single+defer", "io_uring ring-fd", "poll:poll",
+                          "io_uring:poll", "libaio:poll", "sync:default", "sync:nowait"):
+                self.assertIn((model, qd), models)
+        self.assertEqual(len(rows), 2 * 11)
+        for r in rows:
+            with self.subTest(row=r[1:3]):
+                if r[1] in ("io_uring none", "poll:poll", "sync:default"):
+                    self.assertTrue(r[-1].startswith("reference"), r)
+                # IOPS as a fraction of ideal: no model beats the device.
+                self.assertLessEqual(float(r[3].rstrip("*")), 1.03)
 
 
 if __name__ == "__main__":

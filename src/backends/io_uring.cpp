@@ -4,6 +4,7 @@
 //   sqpoll   a kernel thread polls the SQ: submission usually needs no syscall
 //   fixed    registered file and buffers (read_fixed / write_fixed)
 //   iopoll   completions are polled from the device (O_DIRECT, poll queues)
+//   poll     readiness: POLL_ADD on each channel, then read/write (its own engine)
 #include <fcntl.h>
 #include <liburing.h>
 #include <sys/uio.h>
@@ -35,7 +36,22 @@ constexpr Feature kFeatures[] = {
     {IORING_SETUP_COOP_TASKRUN, "coop_taskrun"},
 };
 
-enum class Mode { Default, Batch, Sqpoll, Fixed, Iopoll };  // the order of the variants below
+enum class Mode { Default, Batch, Sqpoll, Fixed, Iopoll, Poll };  // the order of the variants below
+
+// IOBENCH_URING_REFUSE=NAME[+NAME...]: this process acts as if the kernel
+// refused what NAME stands for (a setup flag, poll-add, poll-multishot), as a
+// kernel without it would: the tests' way to see each skip and fallback on a
+// kernel that has everything.
+bool refused_by_env(std::string_view name) {
+  const char* env = std::getenv("IOBENCH_URING_REFUSE");
+  if (!env) return false;
+  for (std::string_view rest = env; !rest.empty();) {
+    const size_t end = rest.find_first_of("+,");
+    if (rest.substr(0, end) == name) return true;
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+  }
+  return false;
+}
 
 unsigned base_flags(Mode m) {
   return m == Mode::Sqpoll ? IORING_SETUP_SQPOLL : m == Mode::Iopoll ? IORING_SETUP_IOPOLL : 0;
@@ -68,6 +84,72 @@ unsigned setup_flags(uint64_t set) {
 constexpr OptionDecl kSqpollIdle{"sqpoll_idle", "io_uring:sqpoll", OptionType::Duration, 1'000'000, 60'000'000'000,
                                  1'000'000'000, "kernel SQ thread idle time before it sleeps", "sqpoll_idle_ns"};
 
+// Sets up `ring` for a variant with room for `sqes` submissions: exactly the
+// --uring-setup set when one is given (fit() probed it), else the best set the
+// kernel accepts. Says in `notes` which flags are in effect.
+void setup_ring(io_uring& ring, const EngineConfig& c, Mode mode, unsigned sqes, std::vector<std::string>& notes) {
+  io_uring_params p{};
+  const unsigned base = base_flags(mode);
+  if (mode == Mode::Sqpoll) p.sq_thread_idle = static_cast<unsigned>(c.spec.get(kSqpollIdle) / 1'000'000);
+  unsigned entries = 1;
+  while (entries < sqes) entries <<= 1;
+  int ret = -EINVAL;
+  if (c.spec.given(kSetup)) {
+    // Exactly the set asked for: never run without one of them.
+    const uint64_t set = c.spec.get(kSetup);
+    p.flags = base | setup_flags(set);
+    if ((ret = io_uring_queue_init_params(entries, &ring, &p)) < 0)
+      throw RuntimeError("io_uring setup " + kSetup.flag_set_name(set) + " refused: " + errno_text(-ret));
+    if ((set & kRingFd) && io_uring_register_ring_fd(&ring) != 1) {
+      io_uring_queue_exit(&ring);
+      ring = {};
+      throw RuntimeError("io_uring_register_ring_fd refused (it needs Linux 5.18)");
+    }
+    notes.push_back("io_uring setup: " + kSetup.flag_set_name(set) + " (--uring-setup)");
+  }
+  // DEFER_TASKRUN needs SINGLE_ISSUER; neither mixes with SQPOLL (the SQ thread issues).
+  const size_t first = c.spec.given(kSetup) ? std::size(kFeatures) + 1 : mode == Mode::Sqpoll ? std::size(kFeatures) : 0;
+  for (size_t skip = first; skip <= std::size(kFeatures); ++skip) {
+    unsigned extra = 0;
+    for (size_t i = skip; i < std::size(kFeatures); ++i) extra |= kFeatures[i].flag;
+    p.flags = base | extra;
+    ret = io_uring_queue_init_params(entries, &ring, &p);
+    if (ret != -EINVAL) {
+      std::string used;
+      for (size_t i = skip; i < std::size(kFeatures); ++i) used += std::string(used.empty() ? "" : ", ") + kFeatures[i].name;
+      if (ret == 0 && !used.empty()) notes.push_back("io_uring setup flags used: " + used);
+      break;
+    }
+  }
+  if (ret < 0) throw RuntimeError("io_uring_queue_init(" + std::to_string(base) + ") failed: " + errno_text(-ret));
+  if (mode == Mode::Sqpoll) notes.push_back("sqpoll idle " + std::to_string(p.sq_thread_idle) + "ms");
+}
+
+// Takes the next completion as the runner asks (timeout_ns < 0: waits for
+// one, 0: only looks, > 0: waits at most that long); -EAGAIN, -ETIME or
+// -EINTR when there is none.
+int next_cqe(io_uring& ring, io_uring_cqe** cqe, int64_t timeout_ns, Counters& counters) {
+  int ret = io_uring_peek_cqe(&ring, cqe);
+  if (ret == -EAGAIN && timeout_ns == 0 && (ring.flags & IORING_SETUP_DEFER_TASKRUN)) {
+    // Deferred completions are posted only when the task enters the
+    // kernel: a look (--wait spin) must enter, or it never sees one.
+    counters.syscalls++;
+    io_uring_get_events(&ring);
+    ret = io_uring_peek_cqe(&ring, cqe);
+  }
+  if (ret == -EAGAIN && timeout_ns != 0) {
+    counters.syscalls++;
+    if (timeout_ns < 0) {
+      ret = io_uring_wait_cqe(&ring, cqe);
+    } else {
+      const timespec t = to_timespec(static_cast<uint64_t>(timeout_ns));
+      __kernel_timespec ts{t.tv_sec, t.tv_nsec};
+      ret = io_uring_wait_cqe_timeout(&ring, cqe, &ts);
+    }
+  }
+  return ret;
+}
+
 class UringEngine final : public Engine {
  public:
   explicit UringEngine(const EngineConfig& c)
@@ -75,39 +157,9 @@ class UringEngine final : public Engine {
         mode_(static_cast<Mode>(c.variant)),
         seekable_(c.target.seekable()),
         fdatasync_(c.spec.fsync_kind == WorkloadSpec::FsyncKind::Fdatasync) {
-    io_uring_params p{};
-    const unsigned base = base_flags(mode_);
-    if (mode_ == Mode::Sqpoll) p.sq_thread_idle = static_cast<unsigned>(c.spec.get(kSqpollIdle) / 1'000'000);
     // --cancel-pct: a cancel SQE per request may be queued beside it.
-    unsigned entries = 1;
-    while (entries < c.qd * (c.spec.cancels() ? 2 : 1)) entries <<= 1;
-    int ret = -EINVAL;
-    if (c.spec.given(kSetup)) {
-      // Exactly the set asked for (fit() probed it): never run without one of them.
-      const uint64_t set = c.spec.get(kSetup);
-      p.flags = base | setup_flags(set);
-      if ((ret = io_uring_queue_init_params(entries, &ring_, &p)) < 0)
-        throw RuntimeError("io_uring setup " + kSetup.flag_set_name(set) + " refused: " + errno_text(-ret));
-      if ((set & kRingFd) && io_uring_register_ring_fd(&ring_) != 1)
-        fail_setup("io_uring_register_ring_fd refused (it needs Linux 5.18)");
-      notes_.push_back("io_uring setup: " + kSetup.flag_set_name(set) + " (--uring-setup)");
-    }
-    // DEFER_TASKRUN needs SINGLE_ISSUER; neither mixes with SQPOLL (the SQ thread issues).
-    size_t first = c.spec.given(kSetup) ? std::size(kFeatures) + 1 : mode_ == Mode::Sqpoll ? std::size(kFeatures) : 0;
-    for (size_t skip = first; skip <= std::size(kFeatures); ++skip) {
-      unsigned extra = 0;
-      for (size_t i = skip; i < std::size(kFeatures); ++i) extra |= kFeatures[i].flag;
-      p.flags = base | extra;
-      ret = io_uring_queue_init_params(entries, &ring_, &p);
-      if (ret != -EINVAL) {
-        std::string used;
-        for (size_t i = skip; i < std::size(kFeatures); ++i) used += std::string(used.empty() ? "" : ", ") + kFeatures[i].name;
-        if (ret == 0 && !used.empty()) notes_.push_back("io_uring setup flags used: " + used);
-        break;
-      }
-    }
-    if (ret < 0) throw RuntimeError("io_uring_queue_init(" + std::to_string(base) + ") failed: " + errno_text(-ret));
-    if (mode_ == Mode::Sqpoll) notes_.push_back("sqpoll idle " + std::to_string(p.sq_thread_idle) + "ms");
+    setup_ring(ring_, c, mode_, c.qd * (c.spec.cancels() ? 2 : 1), notes_);
+    int ret;
     if (mode_ == Mode::Fixed) {
       // Registered table: each channel's read fd, then its write fd if separate.
       std::vector<int> fds;
@@ -214,24 +266,7 @@ class UringEngine final : public Engine {
       ret = timeout_ns < 0 ? io_uring_submit_and_wait(&ring_, 1) : io_uring_submit(&ring_);
       if (ret < 0 && ret != -EINTR) throw RuntimeError("io_uring_submit_and_wait failed: " + errno_text(-ret));
     }
-    ret = io_uring_peek_cqe(&ring_, &cqe);
-    if (ret == -EAGAIN && timeout_ns == 0 && (ring_.flags & IORING_SETUP_DEFER_TASKRUN)) {
-      // Deferred completions are posted only when the task enters the
-      // kernel: a look (--wait spin) must enter, or it never sees one.
-      counters_.syscalls++;
-      io_uring_get_events(&ring_);
-      ret = io_uring_peek_cqe(&ring_, &cqe);
-    }
-    if (ret == -EAGAIN && timeout_ns != 0) {
-      counters_.syscalls++;
-      if (timeout_ns < 0) {
-        ret = io_uring_wait_cqe(&ring_, &cqe);
-      } else {
-        const timespec t = to_timespec(static_cast<uint64_t>(timeout_ns));
-        __kernel_timespec ts{t.tv_sec, t.tv_nsec};
-        ret = io_uring_wait_cqe_timeout(&ring_, &cqe, &ts);
-      }
-    }
+    ret = next_cqe(ring_, &cqe, timeout_ns, counters_);
     if (ret == -EAGAIN || ret == -ETIME || ret == -EINTR) return 0;
     if (ret < 0) throw RuntimeError("io_uring_wait_cqe failed: " + errno_text(-ret));
     if (mode_ == Mode::Default) max = 1;  // one completion per wait: the simplest loop
@@ -267,15 +302,167 @@ class UringEngine final : public Engine {
   io_uring ring_{};
 };
 
+// Whether this kernel takes a multishot POLL_ADD (Linux 5.13): one armed on
+// a pipe made readable must post a completion that says more will follow.
+bool has_multishot_poll() {
+  if (refused_by_env("poll-multishot")) return false;
+  io_uring ring;
+  if (io_uring_queue_init(2, &ring, 0) < 0) return false;
+  int p[2];
+  bool yes = false;
+  if (::pipe2(p, O_CLOEXEC) == 0) {
+    io_uring_prep_poll_multishot(io_uring_get_sqe(&ring), p[0], POLLIN);
+    io_uring_cqe* cqe = nullptr;
+    if (::write(p[1], "x", 1) == 1 && io_uring_submit_and_wait(&ring, 1) >= 0 && io_uring_peek_cqe(&ring, &cqe) == 0)
+      yes = cqe->res > 0 && (cqe->flags & IORING_CQE_F_MORE);
+    ::close(p[0]);  // ends the poll: the ring is torn down with it
+    ::close(p[1]);
+  }
+  io_uring_queue_exit(&ring);
+  return yes;
+}
+
+// io_uring:poll, the readiness model through the ring: one O_NONBLOCK channel
+// per request, as poll has; IORING_OP_POLL_ADD on its descriptor stands for
+// poll(2), and read/write in the job thread do the I/O once it says ready.
+// Multishot (Linux 5.13): one POLL_ADD per descriptor and direction for the
+// whole run, each wakeup a completion; as with epoll-et, readiness is
+// remembered and the I/O retried until EAGAIN, since wakeups that come
+// together post one completion. Single-shot (older kernels): one POLL_ADD per
+// request, re-armed when the I/O meets EAGAIN. Arming goes into the kernel
+// with the next wait: one io_uring_enter submits and waits.
+class UringPollEngine final : public Engine {
+ public:
+  explicit UringPollEngine(const EngineConfig& c)
+      : ch_(c.target, c.qd, O_NONBLOCK),
+        seekable_(c.target.seekable()),
+        spec_(c.spec),
+        multishot_(has_multishot_poll()),
+        synced_(c.qd),
+        pending_(c.qd, nullptr),
+        armed_(c.qd * 2, 0),
+        ready_(c.qd * 2, 0),
+        eagain_(counters_.add("eagain")),
+        wakeups_(counters_.add("wakeups")) {
+    setup_ring(ring_, c, Mode::Poll, c.qd * 2, notes_);  // a POLL_ADD per descriptor and direction at most
+    notes_.push_back(multishot_ ? "readiness: multishot IORING_OP_POLL_ADD, armed once per descriptor"
+                                : "readiness: single-shot IORING_OP_POLL_ADD re-armed per request (multishot "
+                                  "poll needs Linux 5.13)");
+  }
+  ~UringPollEngine() override { io_uring_queue_exit(&ring_); }
+
+  int submit(Request* const* reqs, int n) override {
+    ch_.ring(reqs, n);
+    for (int i = 0; i < n; ++i) {
+      Request* r = reqs[i];
+      if (r->op == Op::Fsync) {  // readiness says nothing of a flush: done here, as poll does
+        fsync_now(*r, ch_.fd(r->slot, r->op), spec_, counters_, synced_);
+        continue;
+      }
+      pending_[r->slot] = r;
+      if (!armed_[key(*r)]) arm(key(*r));
+    }
+    counters_.batch(static_cast<uint64_t>(n));
+    return n;
+  }
+
+  int reap(Request** out, int max, int64_t timeout_ns) override {
+    int n = synced_.pop(out, max);
+    if (!n) n = try_ready(out, max);
+    while (!n) {
+      io_uring_cqe* cqe = nullptr;
+      int ret;
+      if (io_uring_sq_ready(&ring_) && timeout_ns < 0) {
+        counters_.syscalls++;  // arms and waits in one enter
+        ret = io_uring_submit_and_wait(&ring_, 1);
+        if (ret >= 0) ret = io_uring_peek_cqe(&ring_, &cqe);
+      } else {
+        if (io_uring_sq_ready(&ring_)) {
+          counters_.syscalls++;
+          io_uring_submit(&ring_);
+        }
+        ret = next_cqe(ring_, &cqe, timeout_ns, counters_);
+      }
+      if (ret == -EAGAIN || ret == -ETIME || ret == -EINTR) return 0;
+      if (ret < 0) throw RuntimeError("io_uring_wait_cqe failed: " + errno_text(-ret));
+      wakeups_++;
+      unsigned head, seen = 0;
+      io_uring_for_each_cqe(&ring_, head, cqe) {
+        ++seen;
+        const auto k = static_cast<uint32_t>(cqe->user_data);
+        if (!(cqe->flags & IORING_CQE_F_MORE)) armed_[k] = 0;  // ended: armed again when needed
+        if (cqe->res < 0 && cqe->res != -ECANCELED)
+          throw RuntimeError("io_uring POLL_ADD failed: " + errno_text(-cqe->res));
+        ready_[k] |= cqe->res > 0;
+      }
+      io_uring_cq_advance(&ring_, seen);
+      n = try_ready(out, max);
+      if (timeout_ns >= 0) break;
+    }
+    return n;
+  }
+
+ private:
+  static uint32_t key(const Request& r) { return r.slot * 2 + (r.op == Op::Write); }
+
+  void arm(uint32_t k) {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    if (!sqe) {  // cannot happen with a slot per descriptor and direction; said if it does
+      counters_.syscalls++;
+      io_uring_submit(&ring_);
+      if (!(sqe = io_uring_get_sqe(&ring_))) throw RuntimeError("io_uring: no submission queue entry for a POLL_ADD");
+    }
+    const bool write = k & 1;
+    const int fd = ch_.fd(k / 2, write ? Op::Write : Op::Read);
+    const unsigned mask = write ? POLLOUT : POLLIN;
+    if (multishot_) io_uring_prep_poll_multishot(sqe, fd, mask);
+    else io_uring_prep_poll_add(sqe, fd, mask);
+    sqe->user_data = k;
+    armed_[k] = 1;
+  }
+
+  int try_ready(Request** out, int max) {
+    int n = 0;
+    for (uint32_t s = 0; s < pending_.size() && n < max; ++s) {
+      Request* r = pending_[s];
+      if (!r || !ready_[key(*r)]) continue;
+      counters_.syscalls++;
+      const int64_t res = do_io(ch_.fd(s, r->op), *r, seekable_);
+      if (res == -EAGAIN) {  // the readiness was used up, or stale
+        eagain_++;
+        ready_[key(*r)] = 0;
+        if (!armed_[key(*r)]) arm(key(*r));
+        continue;
+      }
+      // Single-shot readiness is one request's: the next arms its own.
+      if (!multishot_) ready_[key(*r)] = 0;
+      r->result = res;
+      r->end_ns = now_ns();
+      pending_[s] = nullptr;
+      out[n++] = r;
+    }
+    return n;
+  }
+
+  ChannelSet ch_;
+  bool seekable_;
+  const WorkloadSpec& spec_;
+  bool multishot_;
+  DoneStack synced_;               // --fsync-every's flushes, done in submit()
+  std::vector<Request*> pending_;  // by slot
+  std::vector<uint8_t> armed_;     // by key (slot * 2 + write): a POLL_ADD is in the kernel or queued
+  std::vector<uint8_t> ready_;     // by key: readiness seen and not yet used up
+  uint64_t& eagain_;               // readiness that went stale: the I/O met EAGAIN
+  uint64_t& wakeups_;              // waits that brought completions
+  io_uring ring_{};
+};
+
 // Whether a ring of this variant can be set up with exactly `set`: "" or why
-// not, naming the flag the kernel refuses. IOBENCH_URING_REFUSE=NAME[+NAME]
-// makes it refuse those, as a kernel without them would (the tests' way to
-// see the skip on a kernel that has every flag).
+// not, naming the flag the kernel refuses (or IOBENCH_URING_REFUSE does).
 std::string probe_setup(uint64_t set, Mode m) {
   uint64_t forced = 0;
-  if (const char* env = std::getenv("IOBENCH_URING_REFUSE"))
-    for (uint64_t i = 0; !kSetup.choice(i).empty(); ++i)
-      if (std::string_view(env).find(kSetup.choice(i)) != std::string_view::npos) forced |= uint64_t{1} << i;
+  for (uint64_t i = 0; !kSetup.choice(i).empty(); ++i)
+    if (refused_by_env(kSetup.choice(i))) forced |= uint64_t{1} << i;
   auto accepts = [&](uint64_t s, Mode on) {
     if (s & forced) return false;
     io_uring ring;
@@ -318,6 +505,15 @@ std::string probe() {
     return "io_uring_setup is not permitted (EPERM): a seccomp or container policy forbids it";
   }
   return "io_uring_setup failed: " + errno_text(-ret);
+}
+
+// io_uring:poll needs IORING_OP_POLL_ADD (Linux 5.1; the probe itself 5.6).
+std::string poll_unavailable() {
+  if (refused_by_env("poll-add")) return "the kernel refuses IORING_OP_POLL_ADD (made to by IOBENCH_URING_REFUSE)";
+  io_uring_probe* p = io_uring_get_probe();
+  const bool has = p && io_uring_opcode_supported(p, IORING_OP_POLL_ADD);
+  if (p) io_uring_free_probe(p);
+  return has ? "" : "this kernel lacks IORING_OP_POLL_ADD (or io_uring's opcode probe: Linux 5.6)";
 }
 
 // One polled read on the target: the only reliable way to learn whether the
@@ -371,7 +567,11 @@ BackendInfo io_uring_backend() {
            {"fixed", "registered files and buffers (read_fixed/write_fixed), every completion taken per wait: no "
                      "per-request file lookup or page pinning"},
            {"iopoll", "completions polled from the device instead of interrupts: O_DIRECT on NVMe with poll queues",
-            iopoll_unavailable}},
+            iopoll_unavailable},
+           {"poll", "readiness through the ring: IORING_OP_POLL_ADD on each channel (multishot, Linux 5.13; "
+                    "single-shot re-armed before), then read/write in the job thread: the poll model with no "
+                    "descriptor list per wait; streams and devices only",
+            poll_unavailable, kCapNone}},
           kCapTimedSubmit | kCapHelperThreads | kCapCancel, {&kSqpollIdle, &kSetup},
           [] {
             static const std::string why = probe();
@@ -380,6 +580,9 @@ BackendInfo io_uring_backend() {
           [](const Target& t, const WorkloadSpec& s, unsigned variant) {
             Fit f;
             const bool iopoll = static_cast<Mode>(variant) == Mode::Iopoll;
+            if (static_cast<Mode>(variant) == Mode::Poll && t.always_ready())
+              return Fit{false, "io_uring:poll: regular files and block devices are always ready, so POLL_ADD "
+                                "completes at once and measures nothing of readiness", {}};
             // Never dropped silently (fio's hipri did: fio issue #1577).
             if (iopoll && s.fsync_every)
               return Fit{false, "io_uring:iopoll: a polled ring rejects IORING_OP_FSYNC, so --fsync-every cannot be "
@@ -393,7 +596,10 @@ BackendInfo io_uring_backend() {
                 return Fit{false, why, {}};
             return f;
           },
-          make_engine<UringEngine>};
+          [](const EngineConfig& c) {
+            return static_cast<Mode>(c.variant) == Mode::Poll ? make_engine<UringPollEngine>(c)
+                                                              : make_engine<UringEngine>(c);
+          }};
 }
 
 }  // namespace iobench

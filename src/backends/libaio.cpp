@@ -3,11 +3,17 @@
 //   getevents  block in io_getevents for at least one completion
 //   eventfd    completions signal an eventfd; epoll_wait on it, then reap
 //              with a zero-timeout io_getevents
+//   poll       readiness: IOCB_CMD_POLL on each channel, then read/write
+//              (its own engine)
+#include <fcntl.h>
 #include <libaio.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <string_view>
 #include <cerrno>
 #include <fstream>
 
@@ -29,7 +35,18 @@ std::string read_proc(const char* path) {
 // than this: AIO_PLUG_THRESHOLD in fs/aio.c.
 constexpr int kUnplugged = 2;
 
-constexpr unsigned kEventfd = 1;  // variant index: getevents, eventfd
+enum : unsigned { kGetevents, kEventfd, kPoll };  // the variants, in order
+
+io_context_t setup_context(unsigned qd) {
+  io_context_t ctx = nullptr;
+  const int ret = io_setup(static_cast<int>(qd), &ctx);
+  if (ret == -EAGAIN)
+    throw RuntimeError("io_setup(" + std::to_string(qd) + ") failed: the system-wide AIO limit is reached (fs.aio-nr " +
+                       read_proc("/proc/sys/fs/aio-nr") + " of fs.aio-max-nr " + read_proc("/proc/sys/fs/aio-max-nr") +
+                       "); raise it: sysctl -w fs.aio-max-nr=1048576");
+  if (ret < 0) throw RuntimeError("io_setup failed: " + errno_text(-ret));
+  return ctx;
+}
 
 constexpr OptionDecl kBatch{"libaio_batch", "libaio", OptionType::Count, 1, 4096, std::nullopt,
                             "iocbs per io_submit (default: every free slot at once)", "libaio_batch"};
@@ -45,13 +62,8 @@ class AioEngine final : public Engine {
         fdatasync_(c.spec.fsync_kind == WorkloadSpec::FsyncKind::Fdatasync),
         iocbs_(c.qd),
         ptrs_(c.qd),
-        events_(c.qd) {
-    int ret = io_setup(static_cast<int>(c.qd), &ctx_);
-    if (ret == -EAGAIN)
-      throw RuntimeError("io_setup(" + std::to_string(c.qd) + ") failed: the system-wide AIO limit is reached (fs.aio-nr " +
-                         read_proc("/proc/sys/fs/aio-nr") + " of fs.aio-max-nr " + read_proc("/proc/sys/fs/aio-max-nr") +
-                         "); raise it: sysctl -w fs.aio-max-nr=1048576");
-    if (ret < 0) throw RuntimeError("io_setup failed: " + errno_text(-ret));
+        events_(c.qd),
+        ctx_(setup_context(c.qd)) {
     if (eventfd_mode_) {
       efd_ = Fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
       epfd_ = Fd(::epoll_create1(EPOLL_CLOEXEC));
@@ -162,12 +174,136 @@ class AioEngine final : public Engine {
   bool cancels_;  // the target's kiocbs can be cancelled (Target::aio_cancels)
   bool fdatasync_;  // --fsync-kind fdatasync
   int inflight_ = 0;
-  io_context_t ctx_ = nullptr;
   Fd efd_, epfd_;
   std::vector<iocb> iocbs_;
   std::vector<iocb*> ptrs_;
   std::vector<io_event> events_;
+  io_context_t ctx_;
 };
+
+// libaio:poll, the readiness model through kernel AIO: one O_NONBLOCK channel
+// per request, as poll has; an IOCB_CMD_POLL iocb (one-shot, Linux 4.18) on its
+// descriptor stands for poll(2), io_getevents for the wait, and read/write in
+// the job thread do the I/O once it says ready. A poll iocb is submitted per
+// request, and again when the I/O meets EAGAIN (those with the next wait).
+class AioPollEngine final : public Engine {
+ public:
+  explicit AioPollEngine(const EngineConfig& c)
+      : ch_(c.target, c.qd, O_NONBLOCK),
+        seekable_(c.target.seekable()),
+        spec_(c.spec),
+        synced_(c.qd),
+        iocbs_(c.qd),
+        ptrs_(c.qd),
+        events_(c.qd),
+        eagain_(counters_.add("eagain")),
+        wakeups_(counters_.add("wakeups")),
+        ctx_(setup_context(c.qd)) {}
+  ~AioPollEngine() override { io_destroy(ctx_); }
+
+  int submit(Request* const* reqs, int n) override {
+    ch_.ring(reqs, n);
+    for (int i = 0; i < n; ++i) {
+      Request* r = reqs[i];
+      if (r->op == Op::Fsync) fsync_now(*r, ch_.fd(r->slot, r->op), spec_, counters_, synced_);
+      else arm(*r);
+    }
+    // Submitted at once, unlike a re-arm: the request is issued now, and
+    // the kernel reports a channel that is ready already as soon as this returns.
+    flush_arms();
+    counters_.batch(static_cast<uint64_t>(n));
+    return n;
+  }
+
+  int reap(Request** out, int max, int64_t timeout_ns) override {
+    int n = synced_.pop(out, max);
+    if (n) return n;
+    flush_arms();  // re-arms after EAGAIN
+    timespec ts{};
+    if (timeout_ns >= 0) ts = to_timespec(static_cast<uint64_t>(timeout_ns));
+    for (;;) {
+      counters_.syscalls++;
+      const int got = io_getevents(ctx_, timeout_ns == 0 ? 0 : 1, max, events_.data(), timeout_ns < 0 ? nullptr : &ts);
+      if (got == -EINTR) return 0;
+      if (got < 0) throw RuntimeError("io_getevents failed: " + errno_text(-got));
+      wakeups_ += got > 0;
+      for (int i = 0; i < got; ++i) {
+        auto* r = static_cast<Request*>(events_[static_cast<size_t>(i)].data);
+        const auto res = static_cast<long>(events_[static_cast<size_t>(i)].res);
+        if (res < 0) throw RuntimeError("IOCB_CMD_POLL failed: " + errno_text(static_cast<int>(-res)));
+        counters_.syscalls++;
+        const int64_t io = do_io(ch_.fd(r->slot, r->op), *r, seekable_);
+        if (io == -EAGAIN) {  // readiness went stale: wait again
+          eagain_++;
+          arm(*r);
+          continue;
+        }
+        r->result = io;
+        r->end_ns = now_ns();
+        out[n++] = r;
+      }
+      if (n || timeout_ns >= 0) return n;
+      flush_arms();
+    }
+  }
+
+ private:
+  void arm(Request& r) {
+    iocb* cb = &iocbs_[r.slot];
+    io_prep_poll(cb, ch_.fd(r.slot, r.op), r.op == Op::Read ? POLLIN : POLLOUT);
+    cb->data = &r;
+    ptrs_[armed_++] = cb;
+  }
+
+  int flush_arms() {
+    for (int done = 0; done < armed_;) {
+      counters_.syscalls++;
+      const int ret = io_submit(ctx_, armed_ - done, ptrs_.data() + done);
+      if (ret < 0 && ret != -EAGAIN && ret != -EINTR) throw RuntimeError("io_submit (IOCB_CMD_POLL) failed: " + errno_text(-ret));
+      if (ret > 0) done += ret;
+    }
+    const int n = armed_;
+    armed_ = 0;
+    return n;
+  }
+
+  ChannelSet ch_;
+  bool seekable_;
+  const WorkloadSpec& spec_;
+  DoneStack synced_;  // --fsync-every's flushes, done in submit()
+  std::vector<iocb> iocbs_;  // by slot: one poll iocb per request
+  std::vector<iocb*> ptrs_;  // the armed, not yet submitted
+  int armed_ = 0;
+  std::vector<io_event> events_;
+  uint64_t& eagain_;   // readiness that went stale: the I/O met EAGAIN
+  uint64_t& wakeups_;  // waits that brought events
+  io_context_t ctx_;
+};
+
+// libaio:poll needs IOCB_CMD_POLL (Linux 4.18): one on a pipe made readable
+// must complete with POLLIN. IOBENCH_AIO_REFUSE=poll acts as a kernel without it.
+std::string poll_unavailable() {
+  const char* env = std::getenv("IOBENCH_AIO_REFUSE");
+  if (env && std::string_view(env) == "poll") return "the kernel refuses IOCB_CMD_POLL (made to by IOBENCH_AIO_REFUSE)";
+  io_context_t ctx = nullptr;
+  if (io_setup(1, &ctx) < 0) return "io_setup failed";
+  int p[2];
+  std::string why = "this kernel lacks IOCB_CMD_POLL (Linux 4.18)";
+  if (::pipe2(p, O_CLOEXEC) == 0) {
+    iocb cb;
+    iocb* ptr = &cb;
+    io_prep_poll(&cb, p[0], POLLIN);
+    io_event ev;
+    timespec never_long{5, 0};
+    if (::write(p[1], "x", 1) == 1 && io_submit(ctx, 1, &ptr) == 1 && io_getevents(ctx, 1, 1, &ev, &never_long) == 1 &&
+        (static_cast<long>(ev.res) & POLLIN))
+      why.clear();
+    ::close(p[0]);
+    ::close(p[1]);
+  }
+  io_destroy(ctx);
+  return why;
+}
 
 }  // namespace
 
@@ -175,7 +311,11 @@ BackendInfo libaio_backend() {
   return {"libaio", "kernel AIO (io_submit / io_getevents); asynchronous with O_DIRECT",
           {{"getevents", "blocks in io_getevents for at least one completion: the direct way"},
            {"eventfd", "completions signal an eventfd that an epoll loop waits on with other descriptors (how an "
-                       "event loop uses AIO): two more syscalls per wait"}},
+                       "event loop uses AIO): two more syscalls per wait"},
+           {"poll", "readiness through kernel AIO: an IOCB_CMD_POLL iocb per request (Linux 4.18) reaped with "
+                    "io_getevents, then read/write in the job thread; how kernel AIO runs on pipes and character "
+                    "devices, streams and devices only",
+            poll_unavailable, kCapNone}},
           kCapDirectByDefault | kCapTimedSubmit | kCapCancel, {&kBatch},
           [] {
             io_context_t ctx = nullptr;
@@ -184,8 +324,13 @@ BackendInfo libaio_backend() {
             io_destroy(ctx);
             return std::string();
           },
-          [](const Target& t, const WorkloadSpec& s, unsigned) {
+          [](const Target& t, const WorkloadSpec& s, unsigned variant) {
             Fit f;
+            if (variant == kPoll)
+              return t.always_ready() ? Fit{false, "libaio:poll: regular files and block devices are always ready, "
+                                                   "so IOCB_CMD_POLL completes at once and measures nothing of "
+                                                   "readiness", {}}
+                                      : f;
             if (t.kernel_aio() == KernelAio::Blocks)
               return Fit{false, "libaio is not applicable here: kernel AIO on a pipe or stream runs synchronously "
                                 "inside io_submit, which would wait for the data", {}};
@@ -198,7 +343,9 @@ BackendInfo libaio_backend() {
                                 "it returns (--libaio-batch N fixes the size)");
             return f;
           },
-          make_engine<AioEngine>};
+          [](const EngineConfig& c) {
+            return c.variant == kPoll ? make_engine<AioPollEngine>(c) : make_engine<AioEngine>(c);
+          }};
 }
 
 }  // namespace iobench

@@ -280,6 +280,116 @@ void BM_sigio_roundtrip_handler(benchmark::State& state) {
 }
 BENCHMARK(BM_sigio_roundtrip_handler);
 
+// --- readiness round trips on a pipe: write -> the model says ready -> read ---------
+// The same trip each readiness model makes per request on a stream: poll(2),
+// a POLL_ADD through io_uring (single-shot armed per trip, or multishot armed
+// once), an IOCB_CMD_POLL through kernel AIO.
+
+struct Pipe {
+  Fd rd, wr;
+  Pipe() {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) return;
+    rd = Fd(p[0]);
+    wr = Fd(p[1]);
+  }
+  bool trip_write() const { return ::write(wr.get(), "x", 1) == 1; }
+  bool trip_read() const {
+    char c;
+    return ::read(rd.get(), &c, 1) == 1;
+  }
+};
+
+void BM_poll_roundtrip(benchmark::State& state) {
+  Pipe p;
+  for (auto _ : state) {
+    if (!p.trip_write()) return state.SkipWithError("pipe write failed");
+    pollfd pf{p.rd.get(), POLLIN, 0};
+    if (::poll(&pf, 1, -1) != 1) return state.SkipWithError("poll failed");
+    if (!p.trip_read()) return state.SkipWithError("pipe read failed");
+  }
+  touches(state, "pipe");
+  finish(state);
+}
+BENCHMARK(BM_poll_roundtrip);
+
+void uring_poll_roundtrip(benchmark::State& state, bool multishot) {
+  io_uring ring;
+  if (int ret = io_uring_queue_init(4, &ring, 0); ret < 0) return unavailable(state, "io_uring_setup: " + errno_text(-ret));
+  Pipe p;
+  if (multishot) io_uring_prep_poll_multishot(io_uring_get_sqe(&ring), p.rd.get(), POLLIN);
+  std::string failed;
+  for (auto _ : state) {
+    if (!multishot) io_uring_prep_poll_add(io_uring_get_sqe(&ring), p.rd.get(), POLLIN);
+    if (!p.trip_write()) {
+      failed = "pipe write failed";
+      break;
+    }
+    io_uring_cqe* cqe = nullptr;
+    if (io_uring_submit_and_wait(&ring, 1) < 0 || io_uring_peek_cqe(&ring, &cqe) != 0) {
+      failed = "io_uring wait failed";
+      break;
+    }
+    const int res = cqe->res;
+    const bool more = cqe->flags & IORING_CQE_F_MORE;
+    io_uring_cqe_seen(&ring, cqe);
+    if (res == -EINVAL && multishot) {
+      failed = "unavailable here: multishot POLL_ADD needs Linux 5.13";
+      break;
+    }
+    if (res <= 0 || (multishot && !more)) {
+      failed = "POLL_ADD failed: " + (res < 0 ? errno_text(-res) : std::string("the multishot poll ended"));
+      break;
+    }
+    if (!p.trip_read()) {
+      failed = "pipe read failed";
+      break;
+    }
+  }
+  io_uring_queue_exit(&ring);
+  if (!failed.empty()) return state.SkipWithError(failed.c_str());
+  touches(state, "pipe");
+  finish(state);
+}
+void BM_io_uring_poll_add_roundtrip(benchmark::State& s) { uring_poll_roundtrip(s, false); }
+void BM_io_uring_poll_multishot_roundtrip(benchmark::State& s) { uring_poll_roundtrip(s, true); }
+BENCHMARK(BM_io_uring_poll_add_roundtrip);
+BENCHMARK(BM_io_uring_poll_multishot_roundtrip);
+
+void BM_libaio_poll_roundtrip(benchmark::State& state) {
+  io_context_t ctx = nullptr;
+  if (int ret = io_setup(4, &ctx); ret < 0) return unavailable(state, "io_setup: " + errno_text(-ret));
+  Pipe p;
+  iocb cb;
+  iocb* ptr = &cb;
+  io_event ev;
+  std::string failed;
+  for (auto _ : state) {
+    io_prep_poll(&cb, p.rd.get(), POLLIN);
+    if (int ret = io_submit(ctx, 1, &ptr); ret != 1) {
+      failed = ret == -EINVAL ? "unavailable here: IOCB_CMD_POLL needs Linux 4.18" : "io_submit failed: " + errno_text(-ret);
+      break;
+    }
+    if (!p.trip_write()) {
+      failed = "pipe write failed";
+      break;
+    }
+    if (io_getevents(ctx, 1, 1, &ev, nullptr) != 1 || !(static_cast<long>(ev.res) & POLLIN)) {
+      failed = "IOCB_CMD_POLL did not report POLLIN";
+      break;
+    }
+    if (!p.trip_read()) {
+      failed = "pipe read failed";
+      break;
+    }
+  }
+  io_destroy(ctx);
+  if (!failed.empty()) return state.SkipWithError(failed.c_str());
+  touches(state, "pipe");
+  finish(state);
+}
+BENCHMARK(BM_libaio_poll_roundtrip);
+
 // --- glibc POSIX aio --------------------------------------------------------------
 
 void prep_aiocb(aiocb& cb, int fd, void* buf, off_t offset) {
