@@ -1,5 +1,6 @@
 """Shared by the bench-* scripts: run fio and iobench, return comparable figures."""
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -49,3 +50,42 @@ def iobench(binary, args):
 
 def workdir():
     return tempfile.mkdtemp(prefix="iobench-bench-", dir=os.environ.get("TMPDIR", "/var/tmp"))
+
+
+def mann_whitney_p(a, b):
+    """Two-sided Mann-Whitney U p-value of samples a and b, as `iobench compare` computes it (src/core/stats.cpp):
+    exact without ties, the normal approximation with a continuity and tie correction otherwise."""
+    n1, n2 = len(a), len(b)
+    if not n1 or not n2:
+        return 1.0
+    items = sorted([(v, 0) for v in a] + [(v, 1) for v in b])
+    r1, tie_term, i = 0.0, 0.0, 0
+    while i < len(items):
+        j = i
+        while j < len(items) and items[j][0] == items[i][0]:
+            j += 1
+        t = j - i
+        tie_term += t ** 3 - t if t > 1 else 0
+        r1 += (i + j + 1) / 2 * sum(1 for k in range(i, j) if items[k][1] == 0)
+        i = j
+    u1, mean = r1 - n1 * (n1 + 1) / 2, n1 * n2 / 2
+    if tie_term == 0 and n1 * n2 <= 2500:
+        # counts[k][u]: ways to pick k of the ranks seen so far with statistic u.
+        counts = [[0] * (n1 * n2 + 1) for _ in range(n1 + 1)]
+        counts[0][0] = 1
+        for rank in range(n1 + n2):
+            for k in range(min(n1, rank + 1), 0, -1):
+                add = rank - (k - 1)
+                if add > n2:
+                    continue
+                for u in range(n1 * n2, add - 1, -1):
+                    counts[k][u] += counts[k - 1][u - add]
+        dist = counts[n1]
+        tail = sum(c for u, c in enumerate(dist) if abs(u - mean) >= abs(u1 - mean) - 1e-9)
+        return min(1.0, tail / sum(dist))
+    n = n1 + n2
+    var = n1 * n2 / 12 * ((n + 1) - tie_term / (n * (n - 1)))
+    if var <= 0:
+        return 1.0
+    z = max(abs(u1 - mean) - 0.5, 0) / math.sqrt(var)
+    return min(1.0, math.erfc(z / math.sqrt(2)))
