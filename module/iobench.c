@@ -243,6 +243,7 @@ struct iob_chan {
 	ktime_t read_ready;  /* when the next block can be read */
 	ktime_t write_free;  /* when the channel can take a write */
 	struct hrtimer read_timer, write_timer;
+	struct list_head slot_wait;  /* on slot_waiters: polled while every slot was in service */
 };
 
 static void notify(struct iob_chan *c, __poll_t ev, int band)
@@ -325,6 +326,10 @@ struct iob_req {
 static struct iob_req *iob_slots; /* IOB_MAX_QDEPTH, of which qdepth are used */
 static DEFINE_SPINLOCK(slots_lock);
 static DECLARE_WAIT_QUEUE_HEAD(slots_wq);
+/* Channels whose poll found every slot in service, woken when one frees
+ * (under slots_lock, which release takes too: no channel is freed while
+ * listed). A channel's poll waits on its own queue alone. */
+static LIST_HEAD(slot_waiters);
 
 static struct iob_req *get_slot(void)
 {
@@ -363,17 +368,25 @@ static enum hrtimer_restart async_done_fn(struct hrtimer *t)
 {
 	struct iob_req *r = container_of(t, struct iob_req, timer);
 	struct kiocb *iocb = r->iocb;
+	struct iob_chan *c, *next;
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 16, 0)
 	iocb->ki_complete(iocb, READ_ONCE(r->res));
 #else
 	iocb->ki_complete(iocb, READ_ONCE(r->res), 0);
 #endif
+
 	spin_lock(&slots_lock);  /* soft irq: process context holds it with bh off */
 	r->busy = false;
 	r->iocb = NULL;
-	spin_unlock(&slots_lock);
 	atomic_dec(&st_inflight);
+	/* No key: each poller looks at the channel again, so a freed slot is
+	 * not taken for data that is not there. */
+	list_for_each_entry_safe(c, next, &slot_waiters, slot_wait) {
+		list_del_init(&c->slot_wait);
+		wake_up_interruptible(&c->wq);
+	}
+	spin_unlock(&slots_lock);
 	wake_up(&slots_wq);
 	return HRTIMER_NORESTART;
 }
@@ -511,12 +524,20 @@ static __poll_t iob_poll(struct file *file, poll_table *wait)
 	/* Register first, then look at the clock: a timer that fires in between
 	 * either wakes us or is already visible in `now` (never a lost wakeup). */
 	poll_wait(file, &c->wq, wait);
-	poll_wait(file, &slots_wq, wait);
 	/* Every slot in service: nothing can be submitted, so nothing is ready
 	 * (io_uring would otherwise retry a refused request at once, 128 times,
-	 * then hand it to an io-wq thread); a freed slot wakes slots_wq. */
-	if (atomic_read(&st_inflight) >= READ_ONCE(qdepth))
-		return 0;
+	 * then hand it to an io-wq thread). The channel is listed to be woken
+	 * when a slot frees, on its own queue: a second queue in a poll table
+	 * is refused by kernel AIO's IOCB_CMD_POLL (EINVAL). Listed first and
+	 * looked at again, a slot freed in between is never missed. */
+	if (atomic_read(&st_inflight) >= READ_ONCE(qdepth)) {
+		spin_lock_bh(&slots_lock);
+		if (list_empty(&c->slot_wait))
+			list_add_tail(&c->slot_wait, &slot_waiters);
+		spin_unlock_bh(&slots_lock);
+		if (atomic_read(&st_inflight) >= READ_ONCE(qdepth))
+			return 0;
+	}
 	now = ktime_get();
 	if (ktime_compare(now, READ_ONCE(c->read_ready)) >= 0)
 		mask |= EPOLLIN | EPOLLRDNORM;
@@ -541,6 +562,7 @@ static int iob_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	spin_lock_init(&c->lock);
 	init_waitqueue_head(&c->wq);
+	INIT_LIST_HEAD(&c->slot_wait);
 	iob_timer_setup(&c->read_timer, read_ready_fn);
 	iob_timer_setup(&c->write_timer, write_free_fn);
 	/* Like a device that has to fetch its first block: ready one latency after open. */
@@ -561,6 +583,9 @@ static int iob_release(struct inode *inode, struct file *file)
 
 	hrtimer_cancel(&c->read_timer);
 	hrtimer_cancel(&c->write_timer);
+	spin_lock_bh(&slots_lock);
+	list_del_init(&c->slot_wait);
+	spin_unlock_bh(&slots_lock);
 	fasync_helper(-1, file, 0, &c->fasync);
 	kfree(c);
 	atomic_dec(&iob_open_count);
