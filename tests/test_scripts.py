@@ -123,5 +123,23 @@ class BenchModelsTest(unittest.TestCase):
                 self.assertLessEqual(float(r[3].rstrip("*")), 1.03)
 
 
+class BenchLoopTest(unittest.TestCase):
+    def test_every_variant_has_both_figures_and_their_ratio(self):
+        binary = os.environ.get("IOBENCH", os.path.join(ROOT, "build", "iobench"))
+        p = subprocess.run([os.path.join(ROOT, "scripts", "bench-loop"), "--runtime", "0.1s", "--repeat", "1",
+                            "--build", os.path.dirname(binary)], capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = [line.split() for line in p.stdout.splitlines()[2:]]
+        self.assertEqual([(r[0], r[1]) for r in rows], [("default", "1"), ("batch", "1"), ("fixed", "1"),
+                                                        ("sqpoll", "1"), ("batch", "32"), ("fixed", "32")])
+        for r in rows:
+            with self.subTest(variant=r[:2]):
+                if r[2] == "skipped:":  # a primitive this machine lacks (SQPOLL unprivileged before 5.11)
+                    continue
+                micro, run, ratio = float(r[2]), float(r[3]), float(r[4])
+                self.assertGreater(micro, 0)
+                self.assertAlmostEqual(ratio, run / micro, delta=0.002)
+
+
 if __name__ == "__main__":
     unittest.main()
