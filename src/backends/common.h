@@ -96,6 +96,22 @@ inline int64_t do_io(int fd, const Request& r, bool seekable) {
   return n < 0 ? -errno : n;
 }
 
+// A readiness model's I/O once the channel said ready (poll, sigio and the
+// :poll variants): false when the readiness was stale (EAGAIN, counted in
+// `eagain`) and the request waits again; else it has its result and its own
+// completion stamp (the rest of the batch's I/O is not its latency).
+inline bool io_on_ready(Request& r, int fd, bool seekable, Counters& c, uint64_t& eagain) {
+  c.syscalls++;
+  const int64_t res = do_io(fd, r, seekable);
+  if (res == -EAGAIN) {
+    eagain++;
+    return false;
+  }
+  r.result = res;
+  r.end_ns = now_ns();
+  return true;
+}
+
 // Stamps requests at their own submission call (a libaio chunk, an
 // aio_read), so a later one does not carry an earlier one's submission; a
 // --rate intended time is kept.

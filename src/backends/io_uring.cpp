@@ -426,18 +426,13 @@ class UringPollEngine final : public Engine {
     for (uint32_t s = 0; s < pending_.size() && n < max; ++s) {
       Request* r = pending_[s];
       if (!r || !ready_[key(*r)]) continue;
-      counters_.syscalls++;
-      const int64_t res = do_io(ch_.fd(s, r->op), *r, seekable_);
-      if (res == -EAGAIN) {  // the readiness was used up, or stale
-        eagain_++;
+      if (!io_on_ready(*r, ch_.fd(s, r->op), seekable_, counters_, eagain_)) {  // used up, or stale
         ready_[key(*r)] = 0;
         if (!armed_[key(*r)]) arm(key(*r));
         continue;
       }
       // Single-shot readiness is one request's: the next arms its own.
       if (!multishot_) ready_[key(*r)] = 0;
-      r->result = res;
-      r->end_ns = now_ns();
       pending_[s] = nullptr;
       out[n++] = r;
     }

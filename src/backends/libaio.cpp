@@ -231,15 +231,10 @@ class AioPollEngine final : public Engine {
         auto* r = static_cast<Request*>(events_[static_cast<size_t>(i)].data);
         const auto res = static_cast<long>(events_[static_cast<size_t>(i)].res);
         if (res < 0) throw RuntimeError("IOCB_CMD_POLL failed: " + errno_text(static_cast<int>(-res)));
-        counters_.syscalls++;
-        const int64_t io = do_io(ch_.fd(r->slot, r->op), *r, seekable_);
-        if (io == -EAGAIN) {  // readiness went stale: wait again
-          eagain_++;
-          arm(*r);
+        if (!io_on_ready(*r, ch_.fd(r->slot, r->op), seekable_, counters_, eagain_)) {
+          arm(*r);  // readiness went stale: wait again
           continue;
         }
-        r->result = io;
-        r->end_ns = now_ns();
         out[n++] = r;
       }
       if (n || timeout_ns >= 0) return n;

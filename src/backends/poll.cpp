@@ -168,17 +168,12 @@ class PollEngine final : public Engine {
   void try_io(uint32_t slot, Request** out, int& n) {
     Request* r = pending_[slot];
     if (!r) return;
-    counters_.syscalls++;
-    int64_t res = do_io(ch_.fd(slot, r->op), *r, seekable_);
-    if (res == -EAGAIN) {
+    if (!io_on_ready(*r, ch_.fd(slot, r->op), seekable_, counters_, eagain_)) {
       // Readiness went stale (or was never there): wait again.
-      eagain_++;
       ready_[slot * 2 + (r->op == Op::Write)] = 0;
       if (mode_ == Mode::Epoll) rearm(slot, r);
       return;
     }
-    r->result = res;
-    r->end_ns = now_ns();  // its own completion: the rest of the batch's I/O is not its latency
     pending_[slot] = nullptr;
     out[n++] = r;
   }

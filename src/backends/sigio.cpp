@@ -205,18 +205,10 @@ class SigioEngine final : public Engine {
     for (uint32_t s = 0; s < pending_.size() && n < max; ++s) {
       Request* r = pending_[s];
       if (!r || !ready_[s * 2 + (r->op == Op::Write)]) continue;
-      counters_.syscalls++;
-      int64_t res = do_io(ch_.fd(s, r->op), *r, seekable_);
-      if (res == -EAGAIN) {
-        eagain_++;
-        ready_[s * 2 + (r->op == Op::Write)] = 0;
-        continue;
-      }
       // Every arrival raises its own signal, so a used-up notification can be
       // dropped now: no extra read just to meet EAGAIN (unlike epoll-et).
       ready_[s * 2 + (r->op == Op::Write)] = 0;
-      r->result = res;
-      r->end_ns = now_ns();  // its own completion: the rest of the batch's I/O is not its latency
+      if (!io_on_ready(*r, ch_.fd(s, r->op), seekable_, counters_, eagain_)) continue;
       pending_[s] = nullptr;
       out[n++] = r;
     }
