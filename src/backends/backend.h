@@ -134,7 +134,8 @@ enum Caps : unsigned {
   // O_DIRECT on files unless the workload says --direct or --buffered.
   kCapDirectByDefault = 1u << 2,
   // submit() enters a call that can block (io_submit, io_uring_enter,
-  // aio_read, lio_listio): the runner times it per request as submit_ns.
+  // aio_read, lio_listio) and times it per request as submit_ns, stamping
+  // each request it accepts at that call (timed_call): the runner does not.
   kCapTimedSubmit = 1u << 3,
   // Its work runs partly in threads of its own (glibc's aio helpers, io_uring's
   // SQ and io-wq threads): their CPU is charged to it, and shown apart.

@@ -556,7 +556,8 @@ BackendInfo io_uring_backend() {
           {{"default", "io_uring_submit, then wait for and take one completion per wait: the simplest loop, a "
                        "system call per completion"},
            {"batch", "submits and waits in one io_uring_enter and takes every completion there is: the fewest "
-                     "system calls; pick it for throughput"},
+                     "system calls; pick it for throughput",
+            nullptr, kCapHelperThreads | kCapCancel},  // submits in its wait: no timed call of its own
            {"sqpoll", "a kernel thread polls the submission queue, so submitting needs no system call while it is "
                       "awake; costs that thread's CPU (--sqpoll-idle)"},
            {"fixed", "registered files and buffers (read_fixed/write_fixed), every completion taken per wait: no "

@@ -275,12 +275,15 @@ class Worker {
     submit_end_ = 0;
     if (!n) return;
     // Stamped when prepared, just before the submission: offsets and the
-    // verify fill are not latency. Engines that submit request by request
-    // (libaio chunks, aio_read) stamp again at their own call.
-    const uint64_t t = now_ns();
-    restamp(batch_.data() + carried_, n - carried_, t);
+    // verify fill are not latency. An engine that times its submission call
+    // stamps each request at that call itself (timed_call), so a stamp here
+    // would be a clock read thrown away (tens of ns a request at qd 1); the
+    // trace's submit slice still wants its start.
+    const bool traced = lane_ && lane_->active;
+    const uint64_t t = timed_submit_ && !traced ? 0 : now_ns();
+    if (!timed_submit_) restamp(batch_.data() + carried_, n - carried_, t);
     int k = engine_->submit(batch_.data(), n);
-    if (lane_ && lane_->active) {
+    if (traced) {
       // The wait that follows starts here too (reap): one clock read per batch.
       submit_end_ = now_ns();
       lane_->call(trace::Kind::Submit, t, submit_end_, static_cast<uint32_t>(k));
