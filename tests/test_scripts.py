@@ -137,10 +137,13 @@ class BenchLoopTest(unittest.TestCase):
                 if r[2] == "skipped:":  # a primitive this machine lacks (SQPOLL unprivileged before 5.11)
                     continue
                 micro, run, ratio = float(r[2]), float(r[3]), float(r[4])
+                low, high = (float(x) for x in r[5].split("-"))
                 self.assertGreater(micro, 0.5)
-                # Both times are printed to the nanosecond and the ratio to 0.001, from the unrounded times.
+                # One round: the ratio is its only pair's, printed to 0.001 from the unrounded times
+                # (which are printed to the nanosecond), and the range is that one ratio.
                 self.assertGreaterEqual(ratio + 0.0005, (run - 0.5) / (micro + 0.5))
                 self.assertLessEqual(ratio - 0.0005, (run + 0.5) / (micro - 0.5))
+                self.assertEqual((low, high), (ratio, ratio))
 
 
 if __name__ == "__main__":
