@@ -250,16 +250,17 @@ class AioPollEngine final : public Engine {
     ptrs_[armed_++] = cb;
   }
 
-  int flush_arms() {
+  // One poll iocb per slot, so the context (qd events) always has room:
+  // EAGAIN here is the kernel's memory, passing.
+  void flush_arms() {
     for (int done = 0; done < armed_;) {
       counters_.syscalls++;
       const int ret = io_submit(ctx_, armed_ - done, ptrs_.data() + done);
-      if (ret < 0 && ret != -EAGAIN && ret != -EINTR) throw RuntimeError("io_submit (IOCB_CMD_POLL) failed: " + errno_text(-ret));
+      if (ret < 0 && ret != -EAGAIN && ret != -EINTR)
+        throw RuntimeError("io_submit (IOCB_CMD_POLL) failed: " + errno_text(-ret));
       if (ret > 0) done += ret;
     }
-    const int n = armed_;
     armed_ = 0;
-    return n;
   }
 
   ChannelSet ch_;
