@@ -219,7 +219,9 @@ class UringEngine final : public Engine {
       uint64_t returned = 0;
       int ret = timed_call(reqs, queued, [&] { return io_uring_submit(&ring_); }, &returned);
       if (ret < 0) throw RuntimeError("io_uring_submit failed: " + errno_text(-ret));
-      stamp_done_inside(reqs, queued, returned);
+      // Only a call that enters the kernel issues the requests inside it: an
+      // SQPOLL submit hands them to the SQ thread and returns.
+      if (mode_ != Mode::Sqpoll) stamp_done_inside(reqs, queued, returned);
     }
     ch_.ring(reqs, queued);
     counters_.batch(static_cast<uint64_t>(queued));
