@@ -177,23 +177,5 @@ class ReadinessTest(ScratchDir, unittest.TestCase):
                 self.assertIn("always ready", r["reason"])
 
 
-class InlineCompletionTest(ScratchDir, unittest.TestCase):
-    def test_a_read_done_inside_its_submit_call_ends_when_the_call_returns(self):
-        # A page-cache read through io_uring completes inside io_uring_submit: the job knows it as the call
-        # returns, so its latency is the call's own time (submit_ns), not that plus the runner's bookkeeping
-        # before it reaps (which it was, some 5 % of it, before the engine stamped such completions).
-        data = os.path.join(self.dir.name, "data")
-        for variant in ("default", "fixed"):
-            with self.subTest(variant=variant):
-                p = run("run", "--target", "file:" + data, "--size", "8M", "--rw", "randread", "--buffered", "--qd", "1",
-                        "--ops", "5000", "--verify", "--backend", "io_uring:" + variant, "-o", self.out, "-q")
-                self.assertEqual(p.returncode, 0, p.stderr)
-                with open(self.out) as f:
-                    s = json.load(f)["results"][0]["summary"]
-                self.assertEqual((s["ops"], s["errors"]), (5000, 0))
-                for q in ("50", "90"):
-                    self.assertEqual(s["lat_ns"]["percentiles"][q], s["submit_ns"]["percentiles"][q], q)
-
-
 if __name__ == "__main__":
     unittest.main()

@@ -121,16 +121,14 @@ inline void restamp(Request* const* reqs, int n, uint64_t now) {
 }
 
 // Runs one submission call for the n requests it carries: stamps them at its
-// start and records how long it took (submit_ns: the call is inside it);
-// `end`, when given, gets the stamp taken as it returned.
+// start and records how long it took (submit_ns: the call is inside it).
 template <typename Call>
-auto timed_call(Request* const* reqs, int n, Call&& call, uint64_t* end = nullptr) {
+auto timed_call(Request* const* reqs, int n, Call&& call) {
   const uint64_t t0 = now_ns();
   restamp(reqs, n, t0);
   auto ret = call();
-  const uint64_t t1 = now_ns();
-  for (int i = 0; i < n; ++i) reqs[i]->submit_ns = t1 - t0;
-  if (end) *end = t1;
+  const uint64_t spent = now_ns() - t0;
+  for (int i = 0; i < n; ++i) reqs[i]->submit_ns = spent;
   return ret;
 }
 

@@ -156,8 +156,7 @@ class UringEngine final : public Engine {
       : ch_(c.target, c),
         mode_(static_cast<Mode>(c.variant)),
         seekable_(c.target.seekable()),
-        fdatasync_(c.spec.fsync_kind == WorkloadSpec::FsyncKind::Fdatasync),
-        in_call_(c.qd, 0) {
+        fdatasync_(c.spec.fsync_kind == WorkloadSpec::FsyncKind::Fdatasync) {
     // --cancel-pct: a cancel SQE per request may be queued beside it.
     setup_ring(ring_, c, mode_, c.qd * (c.spec.cancels() ? 2 : 1), notes_);
     int ret;
@@ -216,12 +215,8 @@ class UringEngine final : public Engine {
     // batch leaves the submission to reap(), which enters the kernel once for both.
     if (mode_ != Mode::Batch) {
       if (mode_ != Mode::Sqpoll || (IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_NEED_WAKEUP)) counters_.syscalls++;
-      uint64_t returned = 0;
-      int ret = timed_call(reqs, queued, [&] { return io_uring_submit(&ring_); }, &returned);
+      int ret = timed_call(reqs, queued, [&] { return io_uring_submit(&ring_); });
       if (ret < 0) throw RuntimeError("io_uring_submit failed: " + errno_text(-ret));
-      // Only a call that enters the kernel issues the requests inside it: an
-      // SQPOLL submit hands them to the SQ thread and returns.
-      if (mode_ != Mode::Sqpoll) stamp_done_inside(reqs, queued, returned);
     }
     ch_.ring(reqs, queued);
     counters_.batch(static_cast<uint64_t>(queued));
@@ -293,24 +288,6 @@ class UringEngine final : public Engine {
     return n || !seen ? n : kOnlyCancels;
   }
 
-  // A request of this call whose completion is in the ring when the call
-  // returns completed inside it (a page-cache read): the job knows it then,
-  // so that is its completion stamp, not the moment the runner reaps it after
-  // its own bookkeeping (harness time charged to the model, and a clock read
-  // more). A slot has one request in flight, so a completion in the ring for
-  // one of this call's slots is that request's.
-  void stamp_done_inside(Request* const* reqs, int n, uint64_t returned) {
-    if (!io_uring_cq_ready(&ring_)) return;
-    for (int i = 0; i < n; ++i) in_call_[reqs[i]->slot] = 1;
-    unsigned head;
-    io_uring_cqe* cqe;
-    io_uring_for_each_cqe(&ring_, head, cqe) {
-      auto* r = static_cast<Request*>(io_uring_cqe_get_data(cqe));
-      if (r && in_call_[r->slot]) r->end_ns = returned;
-    }
-    for (int i = 0; i < n; ++i) in_call_[reqs[i]->slot] = 0;
-  }
-
   [[noreturn]] void fail_setup(const std::string& msg) {
     io_uring_queue_exit(&ring_);
     ring_ = {};
@@ -322,7 +299,6 @@ class UringEngine final : public Engine {
   bool seekable_;
   bool fdatasync_;  // --fsync-kind fdatasync
   std::vector<int> fixed_base_;  // fixed-file index of each channel's read fd
-  std::vector<uint8_t> in_call_;  // by slot: submitted by the call being looked at (stamp_done_inside)
   io_uring ring_{};
 };
 

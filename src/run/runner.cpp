@@ -311,11 +311,7 @@ class Worker {
       if (traced) lane_->call(trace::Kind::Wait, t0, now_ns(), 0);
       return;
     }
-    // The clock is read for the requests no engine stamped itself (end_ns),
-    // and for the trace.
-    bool stamped = !traced;
-    for (int i = 0; i < got && stamped; ++i) stamped = done_[i]->end_ns != 0;
-    const uint64_t t = stamped ? 0 : now_ns();
+    uint64_t t = now_ns();
     if (traced) lane_->call(trace::Kind::Wait, t0, t, static_cast<uint32_t>(got));
     inflight_ -= static_cast<unsigned>(got);
     // Completed after the measurement stopped (a device told to hurry
