@@ -32,3 +32,22 @@ TEST(MannWhitney, MinimumAttainableP) {
   EXPECT_NEAR(mann_whitney_min_p(5, 5), 2.0 / 252, 1e-12);
   EXPECT_DOUBLE_EQ(mann_whitney_min_p(1, 1), 1.0);
 }
+
+namespace iobench {
+namespace {
+
+TEST(Holm, StepsDownAndStopsAtTheFirstMiss) {
+  // Sorted: 0.005 vs 0.05/4, 0.01 vs 0.05/3, 0.03 vs 0.05/2 (misses), 0.04 after it.
+  const Holm h = holm({0.01, 0.04, 0.03, 0.005}, 0.05);
+  EXPECT_EQ(h.significant, (std::vector<bool>{true, false, false, true}));
+  EXPECT_DOUBLE_EQ(h.level[3], 0.0125);
+  EXPECT_DOUBLE_EQ(h.level[0], 0.05 / 3);
+  EXPECT_DOUBLE_EQ(h.level[1], 0.05);
+  // 0.02 would pass its own level (0.03), but Holm stopped at 0.016 (0.015).
+  EXPECT_EQ(holm({0.02, 0.001, 0.016}, 0.03).significant, (std::vector<bool>{false, true, false}));
+  EXPECT_EQ(holm({0.04, 0.001}, 0.03).significant, (std::vector<bool>{false, true}));
+  EXPECT_TRUE(holm({}, 0.05).significant.empty());
+}
+
+}  // namespace
+}  // namespace iobench

@@ -192,24 +192,18 @@ json measure_figure(const Figure& d, const json& br, const json& nr, const Compa
           {"gated", gate}};
 }
 
-// Holm's step-down over every gated comparison: the i-th smallest p (of m)
-// is significant at alpha / (m - i) while every smaller one was. It keeps
-// the chance of any false "worse" in a compare at alpha, however many figures
-// and pairs are gated, and is never less powerful than Bonferroni; the
+// Holm across every gated comparison (each gated figure of each pair): the
 // comparisons (figures of one run) are dependent, which Holm allows and
 // Benjamini-Hochberg's false-discovery rate would not bound as a gate should.
-void holm(std::vector<json*>& gated, double alpha) {
-  std::sort(gated.begin(), gated.end(),
-            [](json* x, json* y) { return (*x)["p_value"].get<double>() < (*y)["p_value"].get<double>(); });
-  const size_t m = gated.size();
-  bool still = true;
-  for (size_t i = 0; i < m; ++i) {
+void holm_gated(std::vector<json*>& gated, double alpha) {
+  std::vector<double> p;
+  for (json* g : gated) p.push_back((*g)["p_value"].get<double>());
+  const Holm h = holm(p, alpha);
+  for (size_t i = 0; i < gated.size(); ++i) {
     json& g = *gated[i];
-    const double level = alpha / static_cast<double>(m - i);
-    g["alpha_holm"] = level;
-    g["tested"] = g["min_p"].get<double>() <= alpha / static_cast<double>(m);
-    still = still && g["p_value"].get<double>() < level;
-    g["significant"] = still;
+    g["alpha_holm"] = h.level[i];
+    g["tested"] = g["min_p"].get<double>() <= alpha / static_cast<double>(gated.size());
+    g["significant"] = static_cast<bool>(h.significant[i]);
   }
 }
 
@@ -272,7 +266,7 @@ json compare_docs(const json& base, const json& next, const CompareArgs& a) {
   for (auto& pair : out["pairs"])
     for (auto& m : pair["metrics"])
       if (m["gated"].get<bool>()) holm_set.push_back(&m);
-  holm(holm_set, a.alpha);
+  holm_gated(holm_set, a.alpha);
   bool regression = false;
   size_t undecided = 0;
   for (auto& pair : out["pairs"])

@@ -81,4 +81,20 @@ double mann_whitney_min_p(size_t n1, size_t n2) {
   return std::min(1.0, 2.0 / c);
 }
 
+Holm holm(const std::vector<double>& p, double alpha) {
+  const size_t m = p.size();
+  std::vector<size_t> order(m);
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return p[x] < p[y]; });
+  Holm h{std::vector<double>(m), std::vector<bool>(m)};
+  bool still = true;
+  for (size_t i = 0; i < m; ++i) {
+    const size_t k = order[i];
+    h.level[k] = alpha / static_cast<double>(m - i);
+    still = still && p[k] < h.level[k];
+    h.significant[k] = still;
+  }
+  return h;
+}
+
 }  // namespace iobench
