@@ -23,6 +23,8 @@ struct Change {
   size_t index;  // the first value after the change
   double p;      // the permutation test's p when the split was found
 };
+// A split whose p reaches alpha stops its permutations there: a quiet
+// series costs a few dozen of them, not all.
 
 // The significant changes of z, in index order. Hierarchical: the best split
 // of the whole series is tested, then the best split of any of the segments

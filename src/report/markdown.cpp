@@ -6,8 +6,7 @@
 
 namespace iobench {
 
-std::string render_markdown(const Report& rep) {
-  TextTable t = text_table(rep.results);
+std::string render_pipe_table(const TextTable& t) {
   std::ostringstream out;
   out << "|";
   for (auto& h : t.header) out << " " << h << " |";
@@ -19,6 +18,12 @@ std::string render_markdown(const Report& rep) {
     for (auto& c : row) out << " " << c << " |";
     out << "\n";
   }
+  return out.str();
+}
+
+std::string render_markdown(const Report& rep) {
+  std::ostringstream out;
+  out << render_pipe_table(text_table(rep.results));
   std::string notes = footnotes(rep.results);
   if (!notes.empty()) out << "\n```\n" << notes << "```\n";
   return out.str();

@@ -7,8 +7,7 @@
 
 namespace iobench {
 
-std::string render_table(const Report& rep) {
-  TextTable t = text_table(rep.results);
+std::string render_aligned(const TextTable& t) {
   std::vector<size_t> width(t.header.size());
   for (size_t i = 0; i < t.header.size(); ++i) width[i] = t.header[i].size();
   for (auto& row : t.rows)
@@ -22,6 +21,13 @@ std::string render_table(const Report& rep) {
   };
   line(t.header);
   for (auto& row : t.rows) line(row);
+  return out.str();
+}
+
+std::string render_table(const Report& rep) {
+  TextTable t = text_table(rep.results);
+  std::ostringstream out;
+  out << render_aligned(t);
   std::string notes = footnotes(rep.results);
   if (!notes.empty()) out << "\n" << notes;
   out << "(IOPS and bandwidth: all requests over all measured time; sd%: relative stddev of IOPS across repetitions; "

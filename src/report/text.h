@@ -14,6 +14,10 @@ struct TextTable {
   size_t left_columns = 3;  // label columns, aligned left; the figures after them right
 };
 
+// Aligned columns (the table format) and a GitHub-flavoured table (markdown).
+std::string render_aligned(const TextTable& t);
+std::string render_pipe_table(const TextTable& t);
+
 struct Figure;
 // A figure's value for people: "1.2M", "35.2us", "1.5GB/s", "2.00".
 std::string format_value(const Figure& f, double v);
