@@ -153,6 +153,19 @@ class StoreTest(HistoryCase):
         self.assert_exit(2, ["history", "check", self.db, "--alpha", "2"], "--alpha")
         self.assert_exit(2, ["history", "frobnicate"], "subcommand")
 
+    def test_a_context_of_other_types_is_read_as_it_can_be(self):
+        """The context describes; it does not change what is stored (it was an internal error, exit 70)."""
+        d = series_docs([1.0])[0]
+        d["context"].update(nproc="two", timestamp=5, hostname=["a"], kernel=None)
+        [path] = self.write([d])
+        p = run("history", "add", self.db, path)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.rows("runs"), 1)
+        d["context"] = "not an object"
+        [path] = self.write([d], stem="c")
+        self.assert_exit(2, ["history", "add", self.db, path], "context must be an object")
+        self.assertEqual(self.rows("runs"), 1)
+
     def test_a_locked_database_fails_with_the_reason_and_loses_nothing(self):
         paths = self.write(series_docs([1.0, 1.0]))
         run("history", "add", self.db, paths[0])

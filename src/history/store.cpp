@@ -62,8 +62,10 @@ std::string utc_now() {
   return buf;
 }
 
+// The context only describes a run: a member of another type (a document
+// edited by hand) is kept as its JSON text, never refused.
 std::string text_of(const json& obj, const char* key) {
-  if (!obj.contains(key)) return "";
+  if (!obj.is_object() || !obj.contains(key) || obj[key].is_null()) return "";
   return obj[key].is_string() ? obj[key].get<std::string>() : obj[key].dump();
 }
 
@@ -80,8 +82,8 @@ std::string testbed_name(const json& c) {
 // One prepared statement; every failure names the database.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const std::string& sql, const std::function<void(const std::string&)>& fail) : db_(db), fail_(fail) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s_, nullptr) != SQLITE_OK) fail_("cannot prepare a query");
+  Stmt(HistoryDb& db, const std::string& sql) : db_(db) {
+    if (sqlite3_prepare_v2(db.db_, sql.c_str(), -1, &s_, nullptr) != SQLITE_OK) db_.fail("cannot prepare a query");
   }
   ~Stmt() { sqlite3_finalize(s_); }
   Stmt(const Stmt&) = delete;
@@ -101,7 +103,7 @@ class Stmt {
   bool step() {
     const int rc = sqlite3_step(s_);
     if (rc == SQLITE_ROW) return true;
-    if (rc != SQLITE_DONE) fail_("a query failed");
+    if (rc != SQLITE_DONE) db_.fail("a query failed");
     return false;
   }
   void run() {
@@ -109,6 +111,12 @@ class Stmt {
     sqlite3_reset(s_);
   }
   void reset() { sqlite3_reset(s_); }
+  // The id a lookup finds (0: none), the statement ready for the next one.
+  int64_t found() {
+    const int64_t id = step() ? integer(0) : 0;
+    reset();
+    return id;
+  }
   int64_t integer(int c) { return sqlite3_column_int64(s_, c); }
   double real(int c) { return sqlite3_column_double(s_, c); }
   std::string text(int c) {
@@ -117,9 +125,8 @@ class Stmt {
   }
 
  private:
-  sqlite3* db_;
+  HistoryDb& db_;
   sqlite3_stmt* s_ = nullptr;
-  const std::function<void(const std::string&)>& fail_;
 };
 
 HistoryDb::HistoryDb(const std::string& path, bool create, int lock_timeout_ms) : path_(path) {
@@ -158,17 +165,15 @@ void HistoryDb::exec(const char* sql) {
 }
 
 int HistoryDb::schema_version() {
-  const std::function<void(const std::string&)> f = [this](const std::string& w) { fail(w); };
-  Stmt s(db_, "PRAGMA user_version", f);
+  Stmt s(*this, "PRAGMA user_version");
   return s.step() ? static_cast<int>(s.integer(0)) : 0;
 }
 
 void HistoryDb::migrate() {
-  const std::function<void(const std::string&)> f = [this](const std::string& w) { fail(w); };
   auto read_state = [&] {
-    Stmt id(db_, "PRAGMA application_id", f);
+    Stmt id(*this, "PRAGMA application_id");
     const int64_t app = id.step() ? id.integer(0) : 0;
-    Stmt tables(db_, "SELECT count(*) FROM sqlite_master", f);
+    Stmt tables(*this, "SELECT count(*) FROM sqlite_master");
     const int64_t n = tables.step() ? tables.integer(0) : 0;
     const int version = schema_version();
     if (app != kApplicationId && (app != 0 || n != 0))
@@ -197,26 +202,24 @@ void HistoryDb::migrate() {
 
 std::vector<AddOutcome> HistoryDb::add(const std::vector<AddInput>& in, const Labels& labels,
                                        const std::string& testbed) {
-  const std::function<void(const std::string&)> f = [this](const std::string& w) { fail(w); };
   std::vector<AddOutcome> out;
   exec("BEGIN IMMEDIATE");
   try {
-    Stmt find_run(db_, "SELECT id FROM runs WHERE digest = ?", f);
-    Stmt find_bed(db_, "SELECT id FROM testbeds WHERE name = ?", f);
-    Stmt add_bed(db_, "INSERT INTO testbeds(name, hostname, cpu_model, kernel, nproc) VALUES (?, ?, ?, ?, ?)", f);
-    Stmt add_run(db_,
+    Stmt find_run(*this, "SELECT id FROM runs WHERE digest = ?");
+    Stmt find_bed(*this, "SELECT id FROM testbeds WHERE name = ?");
+    Stmt add_bed(*this, "INSERT INTO testbeds(name, hostname, cpu_model, kernel, nproc) VALUES (?, ?, ?, ?, ?)");
+    Stmt add_run(*this,
                  "INSERT INTO runs(digest, testbed_id, time, iobench_version, git_sha, source, added)"
-                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                 f);
-    Stmt add_label(db_, "INSERT INTO labels(run_id, key, value) VALUES (?, ?, ?)", f);
-    Stmt find_series(db_, "SELECT id FROM series WHERE testbed_id = ? AND match_key = ?", f);
-    Stmt add_series(db_,
+                 " VALUES (?, ?, ?, ?, ?, ?, ?)");
+    Stmt add_label(*this, "INSERT INTO labels(run_id, key, value) VALUES (?, ?, ?)");
+    Stmt find_series(*this, "SELECT id FROM series WHERE testbed_id = ? AND match_key = ?");
+    Stmt add_series(*this,
                     "INSERT INTO series(testbed_id, match_key, title, workload, backend, variant, target)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    f);
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)");
     // A document holding one measurement twice keeps the first.
-    Stmt add_sample(db_, "INSERT OR IGNORE INTO samples(run_id, series_id, figure, repetition, value) VALUES (?, ?, ?, ?, ?)",
-                    f);
+    Stmt add_sample(*this,
+                    "INSERT OR IGNORE INTO samples(run_id, series_id, figure, repetition, value)"
+                    " VALUES (?, ?, ?, ?, ?)");
     const std::string now = utc_now();
     for (const AddInput& a : in) {
       AddOutcome o;
@@ -225,22 +228,17 @@ std::vector<AddOutcome> HistoryDb::add(const std::vector<AddInput>& in, const La
       const json& c = a.doc.contains("context") && a.doc["context"].is_object() ? a.doc["context"] : none;
       o.testbed = testbed.empty() ? testbed_name(c) : testbed;
       const std::string d = digest(a.doc);
-      if (find_run.bind(1, d).step()) {
-        o.run = find_run.integer(0);
-        find_run.reset();
+      if ((o.run = find_run.bind(1, d).found())) {
         out.push_back(o);
         continue;
       }
-      find_run.reset();
-      int64_t bed;
-      if (find_bed.bind(1, o.testbed).step()) {
-        bed = find_bed.integer(0);
-      } else {
+      int64_t bed = find_bed.bind(1, o.testbed).found();
+      if (!bed) {
         add_bed.bind(1, o.testbed).bind(2, text_of(c, "hostname")).bind(3, text_of(c, "cpu_model"));
-        add_bed.bind(4, text_of(c, "kernel")).bind(5, static_cast<int64_t>(c.value("nproc", 0))).run();
+        const int64_t nproc = c.contains("nproc") && c["nproc"].is_number_integer() ? c["nproc"].get<int64_t>() : 0;
+        add_bed.bind(4, text_of(c, "kernel")).bind(5, nproc).run();
         bed = sqlite3_last_insert_rowid(db_);
       }
-      find_bed.reset();
       const std::string time = c.contains("timestamp") && c["timestamp"].is_string() ? text_of(c, "timestamp") : now;
       add_run.bind(1, d).bind(2, bed).bind(3, time).bind(4, text_of(c, "iobench_version"));
       add_run.bind(5, text_of(c, "git_sha")).bind(6, a.source).bind(7, now).run();
@@ -254,16 +252,13 @@ std::vector<AddOutcome> HistoryDb::add(const std::vector<AddInput>& in, const La
         }
         ++o.results;
         const std::string key = match_key(r);
-        int64_t series;
-        if (find_series.bind(1, bed).bind(2, key).step()) {
-          series = find_series.integer(0);
-        } else {
+        int64_t series = find_series.bind(1, bed).bind(2, key).found();
+        if (!series) {
           add_series.bind(1, bed).bind(2, key).bind(3, key_of(r)).bind(4, text_of(r["workload"], "name"));
           add_series.bind(5, text_of(r, "backend")).bind(6, text_of(r, "variant"));
           add_series.bind(7, text_of(r["target"], "kind")).run();
           series = sqlite3_last_insert_rowid(db_);
         }
-        find_series.reset();
         const json& reps = r["repetitions"];
         for (const Figure* fig : compared_figures()) {
           const json::json_pointer p(fig->path);
@@ -284,7 +279,6 @@ std::vector<AddOutcome> HistoryDb::add(const std::vector<AddInput>& in, const La
 }
 
 HistoryData HistoryDb::query(const HistoryFilter& flt, const std::vector<std::string>& figures) {
-  const std::function<void(const std::string&)> f = [this](const std::string& w) { fail(w); };
   std::vector<std::string> args;
   std::string where = " WHERE 1";
   auto equal = [&](const char* column, const std::string& v) {
@@ -313,17 +307,16 @@ HistoryData HistoryDb::query(const HistoryFilter& flt, const std::vector<std::st
       " JOIN testbeds b ON b.id = s.testbed_id";
   HistoryData data;
   {
-    Stmt q(db_, "SELECT DISTINCT r.id, r.time, r.git_sha" + from + where, f);
+    Stmt q(*this, "SELECT DISTINCT r.id, r.time, r.git_sha" + from + where);
     for (size_t i = 0; i < args.size(); ++i) q.bind(static_cast<int>(i + 1), args[i]);
     while (q.step()) data.runs[q.integer(0)] = {q.integer(0), q.text(1), q.text(2), {}};
-    Stmt l(db_, "SELECT run_id, key, value FROM labels", f);
+    Stmt l(*this, "SELECT run_id, key, value FROM labels");
     while (l.step())
       if (auto it = data.runs.find(l.integer(0)); it != data.runs.end()) it->second.labels[l.text(1)] = l.text(2);
   }
-  Stmt q(db_,
+  Stmt q(*this,
          "SELECT s.id, b.name, s.title, m.figure, r.id, m.value" + from + where +
-             " ORDER BY b.name, s.title, s.id, m.figure, r.time, r.id, m.repetition",
-         f);
+             " ORDER BY b.name, s.title, s.id, m.figure, r.time, r.id, m.repetition");
   for (size_t i = 0; i < args.size(); ++i) q.bind(static_cast<int>(i + 1), args[i]);
   int64_t series = -1, run = -1;
   std::string figure;

@@ -75,6 +75,7 @@ class HistoryDb {
   int schema_version();
 
  private:
+  friend class Stmt;
   void migrate();
   void exec(const char* sql);
   [[noreturn]] void fail(const std::string& what);

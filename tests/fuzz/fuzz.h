@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -20,20 +21,28 @@ inline void quiet_stdout() {
   if (fd >= 0) ::dup2(fd, STDOUT_FILENO), ::close(fd);
 }
 
-// A file holding `data`, rewritten each call; one per process, removed at exit.
-inline const std::string& as_file(const uint8_t* data, size_t size) {
+// `name` in a directory of this process's own, removed with what is in it at exit.
+inline std::string temp_path(const char* name) {
   static const struct Temp {
-    std::string dir = "/tmp/iobench-fuzz-XXXXXX", path;
+    std::string dir = "/tmp/iobench-fuzz-XXXXXX";
     Temp() {
       if (!::mkdtemp(dir.data())) abort();
-      path = dir + "/input";
     }
-    ~Temp() { ::unlink(path.c_str()), ::rmdir(dir.c_str()); }
+    ~Temp() {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
   } temp;
-  int fd = ::open(temp.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  return temp.dir + "/" + name;
+}
+
+// A file holding `data`, rewritten each call.
+inline const std::string& as_file(const uint8_t* data, size_t size) {
+  static const std::string path = temp_path("input");
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0 || ::write(fd, data, size) != static_cast<ssize_t>(size)) abort();
   ::close(fd);
-  return temp.path;
+  return path;
 }
 
 // `iobench ARGS...`; exits other than 0, 1 and 2 (70: an exception the
