@@ -2,14 +2,12 @@
 // change and a noise-aware verdict; exit 1 when a gated metric got worse.
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "spec/json_file.h"
 #include "cli/interleave.h"
 #include "core/errors.h"
 #include "core/stats.h"
