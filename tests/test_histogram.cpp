@@ -162,3 +162,40 @@ TEST(Histogram, CompactingNeverTruncatesAHugeCount) {
 }
 
 }  // namespace iobench
+
+namespace iobench {
+namespace {
+
+// The MPI reduction: each rank packs its histogram, rank 0 unpacks and
+// merges them; that must equal one histogram fed every sample.
+TEST(Histogram, PackedRanksMergeToTheWhole) {
+  Rng rng(42);
+  Histogram whole, merged;
+  std::vector<Histogram> ranks(4);
+  for (int i = 0; i < 100000; ++i) {
+    const uint64_t v = 1000 + rng.below(1u << (10 + i % 20));
+    whole.record(v);
+    ranks[static_cast<size_t>(i) % ranks.size()].record(v);
+  }
+  ranks[2].compact();  // a finished result's histogram is compacted: packs the same
+  for (const Histogram& r : ranks) {
+    const std::vector<uint64_t> w = r.pack();
+    merged.merge(Histogram::unpack(w.data(), w.size()));
+  }
+  EXPECT_EQ(merged.count(), whole.count());
+  EXPECT_EQ(merged.min(), whole.min());
+  EXPECT_EQ(merged.max(), whole.max());
+  EXPECT_DOUBLE_EQ(merged.mean(), whole.mean());
+  EXPECT_DOUBLE_EQ(merged.stddev(), whole.stddev());
+  for (double q : {1.0, 50.0, 90.0, 99.0, 99.9, 99.99, 100.0}) EXPECT_EQ(merged.percentile(q), whole.percentile(q)) << q;
+  EXPECT_EQ(merged.buckets(), whole.buckets());
+  const std::vector<uint64_t> empty = Histogram().pack();
+  EXPECT_EQ(Histogram::unpack(empty.data(), empty.size()).count(), 0u);
+  EXPECT_THROW(Histogram::unpack(empty.data(), 5), std::invalid_argument);
+  std::vector<uint64_t> bad = empty;
+  bad.insert(bad.end(), {Histogram::kBuckets, 1});
+  EXPECT_THROW(Histogram::unpack(bad.data(), bad.size()), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace iobench

@@ -1,17 +1,20 @@
 // iobench run: workload file + flag overrides -> results table and JSON.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "core/build_info.h"
 #include "core/errors.h"
 #include "core/fs.h"
 #include "run/plan.h"
 #include "run/trace.h"
 #include "core/stop_signal.h"
+#include "mpi/launch.h"
 #include "report/report.h"
 #include "spec/json_file.h"
 
@@ -43,13 +46,49 @@ nlohmann::json dry_run_json(const std::vector<Plan>& plans) {
   return {{"plans", out}};
 }
 
+// Under mpirun every rank must run the same iobench on the same workload:
+// rank 0 compares a digest of both with every rank's before anything runs.
+void check_same_everywhere(Group& g, const WorkloadSpec& spec, const RunArgs& a) {
+  std::string text = std::string(build_info::kVersion) + "|" + build_info::kGitSha + "|" + to_json(spec).dump() +
+                     "|" + spec.target.kind + ":" + spec.target.arg + "|" + a.format + "|" + a.output;
+  for (auto& b : spec.backends) text += "|" + b;
+  const std::vector<std::string> all = g.gather(text);
+  int differs = -1;
+  for (size_t r = 1; r < all.size() && differs < 0; ++r)
+    if (all[r] != all[0]) differs = static_cast<int>(r);
+  const Group::Verdict v =
+      g.worst(differs >= 0, differs >= 0 ? "rank " + std::to_string(differs) +
+                                               " runs another iobench or another workload than rank 0 (every rank "
+                                               "must run the same build with the same arguments)"
+                                         : "");
+  if (v.severity) throw UsageError(v.reason);
+}
+
+// --target file:/scratch/f.{rank}: a file of each rank's own.
+void expand_rank(WorkloadSpec& spec, int rank) {
+  std::string& arg = spec.target.arg;
+  for (size_t at; (at = arg.find("{rank}")) != std::string::npos;) arg.replace(at, 6, std::to_string(rank));
+}
+
 int run(RunArgs& a, int argc, char** argv) {
-  // Block SIGINT/SIGTERM before any thread exists (see StopSignal).
+  // Block SIGINT/SIGTERM before any thread exists (see StopSignal): MPI's
+  // own threads inherit the mask too.
   StopSignal stop;
+  const std::unique_ptr<Group> mpi = join_mpi_job();
+  Group& g = mpi ? *mpi : solo();
   const WorkloadParser& parser = workload_parser();
   WorkloadSpec spec;
   if (!a.workload.empty()) spec = parser.load(a.workload);
   for (auto& [flag, field, value] : a.fields) parser.set(spec, field, nlohmann::json(value), flag);
+  if (!mpi && (spec.shared_file || spec.stonewall))
+    throw UsageError(std::string(spec.shared_file ? "--shared-file" : "--stonewall") +
+                     ": only under mpirun (docs/multi-host.md)");
+  if (mpi) {
+    if (!spec.trace.empty()) throw UsageError("--trace: not under mpirun (each rank would write its own trace)");
+    if (spec.series_ns) throw UsageError("--series: not under mpirun (the ranks' intervals are not merged)");
+    check_same_everywhere(g, spec, a);
+    expand_rank(spec, g.rank());
+  }
   std::vector<Plan> plans = {make_plan(spec)};
   // No workload and no field: the built-in default also runs every model on
   // emu, where readiness and notification mean something (a temporary file
@@ -65,22 +104,24 @@ int run(RunArgs& a, int argc, char** argv) {
   if (a.histogram && a.output.empty() && a.format != "json")
     throw UsageError("--histogram: the buckets go into the JSON document; give -o FILE or --format json");
 
-  if (!a.output.empty()) check_output_path(a.output, "--output");
+  // Rank 0 writes the one document and prints the table; the others only measure.
+  const bool writes = g.rank() == 0;
+  if (!a.output.empty() && writes) check_output_path(a.output, "--output");
   if (!spec.trace.empty()) {
     check_output_path(spec.trace, "--trace");
     if (!a.output.empty() && same_file_path(spec.trace, a.output))
       throw UsageError("--trace: '" + spec.trace + "' is also the --output file; give each its own path");
   }
-  if (a.dry_run) {
+  if (a.dry_run && writes) {
     std::string out = dump_text(dry_run_json(plans), 2) + "\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
-    return 0;
   }
+  if (a.dry_run) return 0;
 
   nlohmann::json context = make_context(argc, argv);
   std::unique_ptr<TraceWriter> trace;
   if (!spec.trace.empty()) trace = std::make_unique<TraceWriter>(spec.trace);
-  RunOptions opts{!a.quiet && ::isatty(STDERR_FILENO), trace.get()};
+  RunOptions opts{!a.quiet && ::isatty(STDERR_FILENO), trace.get(), mpi.get()};
   std::vector<Result> results;
   for (const Plan& plan : plans) {
     std::vector<Result> some = run_plan(plan, stop, opts);
@@ -89,11 +130,21 @@ int run(RunArgs& a, int argc, char** argv) {
   }
 
   if (trace) trace->finish(stop.received());
+  if (mpi) {
+    const std::vector<std::string> hosts = g.gather(g.host());
+    context["ranks"] = g.size();
+    context["hosts"] = nlohmann::json::array();
+    for (auto& h : hosts)
+      if (!std::count(context["hosts"].begin(), context["hosts"].end(), h)) context["hosts"].push_back(h);
+  }
   const Report report{context, results, a.histogram};
-  if (!a.output.empty()) write_atomic(a.output, dump_text(document_json(report), 2) + "\n");
-  std::string out = find_format(a.format)->render(report);
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  std::fflush(stdout);
+  if (writes) {
+    if (!a.output.empty()) write_atomic(a.output, dump_text(document_json(report), 2) + "\n");
+    std::string out = find_format(a.format)->render(report);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fflush(stdout);
+  }
+  if (stop.received() && !writes) return stop.exit_code();
   if (stop.received()) {
     std::fprintf(stderr, "iobench: interrupted; kept what was measured%s%s\n",
                  a.output.empty() ? "" : (" in " + a.output).c_str(),
@@ -106,6 +157,7 @@ int run(RunArgs& a, int argc, char** argv) {
   }
   for (auto& r : results)
     if (r.status == Status::Error) {
+      if (!writes) return 1;
       std::fprintf(stderr, "iobench: %s:%s failed: %s\n", r.backend.c_str(), r.variant.c_str(), r.reason.c_str());
       return 1;
     }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace iobench {
 
@@ -67,6 +68,32 @@ Histogram Histogram::between(const std::vector<uint64_t>& before, const std::vec
     h.sumsq_ += static_cast<unsigned __int128>(rep) * rep * n;
     h.min_ = std::min(h.min_, rep);
     h.max_ = std::max(h.max_, rep);
+  }
+  return h;
+}
+
+std::vector<uint64_t> Histogram::pack() const {
+  std::vector<uint64_t> w = {count_, sum_, static_cast<uint64_t>(sumsq_), static_cast<uint64_t>(sumsq_ >> 64), min_,
+                             max_};
+  visit([&](size_t i, uint64_t n) {
+    w.push_back(i);
+    w.push_back(n);
+    return true;
+  });
+  return w;
+}
+
+Histogram Histogram::unpack(const uint64_t* w, size_t n) {
+  if (n < 6 || (n - 6) % 2) throw std::invalid_argument("a packed histogram has 6 + 2k words");
+  Histogram h;
+  h.count_ = w[0];
+  h.sum_ = w[1];
+  h.sumsq_ = static_cast<unsigned __int128>(w[3]) << 64 | w[2];
+  h.min_ = w[4];
+  h.max_ = w[5];
+  for (size_t k = 6; k < n; k += 2) {
+    if (w[k] >= kBuckets) throw std::invalid_argument("a packed histogram's bucket is out of range");
+    h.counts_[w[k]] += w[k + 1];
   }
   return h;
 }

@@ -38,6 +38,12 @@ class Histogram {
   // of one SharedHistogram. min, max and the sums are the buckets'
   // representatives: within 0.4 %, like the percentiles.
   static Histogram between(const std::vector<uint64_t>& before, const std::vector<uint64_t>& after);
+  // Every sample's trace in words, for another process to merge exactly (the
+  // ranks of an MPI run): the sums, min, max, and each non-empty bucket.
+  // unpack reads what pack wrote and throws std::invalid_argument on
+  // anything else.
+  std::vector<uint64_t> pack() const;
+  static Histogram unpack(const uint64_t* words, size_t n);
 
   Histogram() : counts_(kBuckets) {}
 

@@ -89,6 +89,15 @@ json result_json(const Result& r, bool histogram) {
                   {"requests", r.trace->requests},
                   {"calls", r.trace->calls},
                   {"calls_dropped", r.trace->calls_dropped}};
+  // Under mpirun: each rank's own figures over the repetitions.
+  for (auto& k : r.ranks)
+    j["ranks"].push_back({{"rank", k.rank},
+                          {"host", k.host},
+                          {"ops", k.total.ops},
+                          {"iops", k.total.iops()},
+                          {"runtime_ns", k.total.runtime_ns},
+                          {"lat_p50_ns", k.total.lat.percentile(50)},
+                          {"lat_p99_ns", k.total.lat.percentile(99)}});
   if (!r.repetitions.empty()) {
     j["summary"] = metrics_json(r.summary, histogram);
     json spread = json::object();

@@ -64,6 +64,14 @@ std::string_view status_name(Status s);
 
 struct Figure;
 
+// Under mpirun: one rank's own figures over a result's repetitions, so
+// stragglers show (run/ranks.h).
+struct RankFigures {
+  int rank = 0;
+  std::string host;
+  Metrics total;  // the rank's repetitions summed (ops, runtime) and merged (latency)
+};
+
 struct Result {
   WorkloadSpec spec;
   std::string backend;
@@ -84,6 +92,7 @@ struct Result {
     uint64_t calls_dropped = 0; // calls not traced: the call records ran out
   };
   std::optional<Traced> trace;
+  std::vector<RankFigures> ranks;  // rank 0 of an MPI run: every rank's own; empty otherwise
 
   const Spread* spread_of(const Figure& f) const;
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/errors.h"
+#include "core/units.h"
 #include "targets/target.h"
 
 namespace iobench {
@@ -102,21 +103,57 @@ Plan make_plan(const WorkloadSpec& spec) {
   return plan;
 }
 
+// --shared-file: this rank's region of the file, whole blocks, the same
+// size for every rank.
+WorkloadSpec region_of(const WorkloadSpec& point, const Group& g) {
+  WorkloadSpec p = point;
+  if (!p.shared_file) return p;
+  const uint64_t ranks = static_cast<uint64_t>(g.size());
+  p.region_span = p.size / ranks / p.bs * p.bs;
+  if (!p.region_span)
+    throw UsageError("--shared-file: --size " + format_size(p.size) + " over " + std::to_string(ranks) +
+                     " ranks leaves less than one block (" + format_size(p.bs) + ") each");
+  p.region_base = static_cast<uint64_t>(g.rank()) * p.region_span;
+  return p;
+}
+
 std::vector<Result> run_plan(const Plan& plan, StopSignal& stop, const RunOptions& opts) {
   std::vector<Result> results;
-  for (auto& point : plan.points) {
+  Group& g = opts.group ? *opts.group : solo();
+  for (auto& planned : plan.points) {
     if (stop.received()) break;
+    const WorkloadSpec point = region_of(planned, g);
     // A target per point: the block size shapes it (emu pipes). A temporary
     // file is removed when its point is done.
     std::unique_ptr<Target> target;
-    try {
-      target = make_target(point);
-    } catch (const Stopped&) {
+    enum Made { kMade, kStopped, kFailed };
+    Made made = kMade;
+    std::string why;
+    auto make = [&] {
+      try {
+        target = make_target(point);
+      } catch (const Stopped&) {
+        made = kStopped;
+      } catch (const RuntimeError& e) {
+        made = kFailed;
+        why = e.what();
+      }
+    };
+    // One file for every rank: rank 0 lays it out before the others open it.
+    if (!point.shared_file || g.rank() == 0) make();
+    if (point.shared_file) {
+      g.barrier();
+      if (g.rank() != 0) make();
+    }
+    // Every rank goes on, or none: a rank without its target stops them all.
+    const Group::Verdict v = g.worst(made, why);
+    if (v.severity == kStopped) {
       stop.poll();  // takes the signal: the run ends as interrupted
       break;
-    } catch (const RuntimeError& e) {
-      if (results.empty()) throw;  // nothing measured yet: fail plainly, write nothing
-      for (auto& b : plan.backends) results.push_back(failed_result(point, b, e.what()));
+    }
+    if (v.severity == kFailed) {
+      if (results.empty()) throw RuntimeError(v.reason);  // nothing measured yet: fail plainly, write nothing
+      for (auto& b : plan.backends) results.push_back(failed_result(point, b, v.reason));
       continue;
     }
     run_backends(point, *target, plan.backends, stop, opts, results);

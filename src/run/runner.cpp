@@ -28,6 +28,7 @@
 #include "core/units.h"
 #include "core/usage.h"
 #include "backends/common.h"
+#include "run/ranks.h"
 #include "run/trace.h"
 
 namespace iobench {
@@ -159,8 +160,10 @@ class Worker {
       pattern::fill(reqs_[i].buf, bs - bs % pattern::kSector, i * bs, p_.seed);
     }
     nfree_ = qd;
-    gen_.emplace(s.offsets(), s.zipf_theta, 0, s.size, bs, p_.seed,
-                 static_cast<uint64_t>(p_.index) * (s.size / bs) / p_.threads);
+    // --shared-file: this rank's region of the one file (all of it otherwise).
+    const uint64_t span = s.region_span ? s.region_span : s.size;
+    gen_.emplace(s.offsets(), s.zipf_theta, s.region_base, span, bs, p_.seed,
+                 static_cast<uint64_t>(p_.index) * (span / bs) / p_.threads);
     EngineConfig cfg{p_.target, s, p_.backend.variant, qd, p_.index, reqs_.data(), buffers_.data()};
     engine_ = p_.backend.info->create(cfg);
     if (p_.trace) {
@@ -632,10 +635,12 @@ enum class Drive { Done, Interrupted, InterruptedInRamp };
 // the runtime is up, every worker finished, or a stop signal. `u0` is taken
 // when measuring began.
 Drive drive(const WorkloadSpec& spec, const Target& target, Shared& shared, const std::vector<WorkerState>& states,
-           StopSignal& stop, Progress& progress, Snapshot& u0) {
+           StopSignal& stop, Progress& progress, Snapshot& u0, Group& g) {
+  // Every rank starts together (the verdict is a collective call), or none
+  // does: a rank whose worker failed in setup fails the repetition for all.
+  if (g.worst(shared.abort.load() ? 1 : 0, "").severity) return Drive::Done;
   const uint64_t t0 = now_ns();
   u0 = Snapshot::take(target);
-  if (shared.abort.load()) return Drive::Done;
   shared.measure_t0.store(spec.ramp_ns ? 0 : t0, std::memory_order_release);
   shared.phase.store(spec.ramp_ns ? kRamp : kMeasure);
   shared.phase.notify_all();
@@ -647,7 +652,9 @@ Drive drive(const WorkloadSpec& spec, const Target& target, Shared& shared, cons
       progress.update(now_ns() - t0, spec.ramp_ns, live_ops(states), "ramp");
     }
     // What the workers counted so far is the ramp's: never a measurement.
-    if (interrupted) return Drive::InterruptedInRamp;
+    // The ranks end their ramps together: the measurement starts at once
+    // everywhere.
+    if (g.worst(interrupted ? 1 : 0, "").severity) return Drive::InterruptedInRamp;
     measure_t0 = now_ns();
     u0 = Snapshot::take(target);
     shared.measure_t0.store(measure_t0, std::memory_order_release);
@@ -655,13 +662,24 @@ Drive drive(const WorkloadSpec& spec, const Target& target, Shared& shared, cons
   }
   const uint64_t runtime = spec.effective_runtime_ns();
   const uint64_t deadline = runtime ? measure_t0 + runtime : UINT64_MAX;
-  while (!interrupted && shared.finished.load(std::memory_order_acquire) < states.size()) {
+  bool announced = false;
+  while (!interrupted) {
+    const bool done = shared.finished.load(std::memory_order_acquire) >= states.size();
+    if (spec.stonewall) {
+      // The first rank to finish its --ops ends the measurement everywhere.
+      if (done && !announced) g.announce_done(), announced = true;
+      if (g.anyone_done()) break;
+    } else if (done) {
+      break;
+    }
     uint64_t t = now_ns();
     if (t >= deadline) break;
     // Short waits in ops mode so the end of the run is noticed promptly.
-    interrupted = stop.wait(std::min<uint64_t>(deadline - t, runtime ? 200'000'000 : 20'000'000));
+    interrupted = stop.wait(std::min<uint64_t>(deadline - t, runtime ? 200'000'000
+                                                             : spec.stonewall ? 1'000'000 : 20'000'000));
     progress.update(now_ns() - measure_t0, runtime, live_ops(states), "run");
   }
+  g.settle();
   return interrupted ? Drive::Interrupted : Drive::Done;
 }
 
@@ -775,16 +793,23 @@ Metrics collect(const std::vector<WorkerState>& states, const Snapshot& u0, cons
 // One repetition; a failure to start or mid-run sets result.status and reason.
 // Nothing when nothing was measured (stopped during the ramp).
 std::optional<Metrics> run_once(const WorkloadSpec& spec, const BackendChoice& backend, const Target& target, unsigned rep,
-                 StopSignal& stop, const RunOptions& opts, trace::Pool* trace, Result& result) {
+                 StopSignal& stop, const RunOptions& opts, trace::Pool* trace, Result& result, Group& g) {
   const std::vector<WorkerParams> params = worker_params(spec, backend, target, rep, trace);
   result.threads = static_cast<unsigned>(params.size());
   Shared shared(static_cast<unsigned>(params.size()));
   std::vector<WorkerState> states(params.size());
   std::vector<std::thread> pool;
   pool.reserve(params.size());
+  std::string not_started;
   try {
     for (size_t i = 0; i < params.size(); ++i) pool.emplace_back(Worker(params[i], shared, states[i]));
   } catch (const std::system_error& e) {
+    not_started = "cannot start job thread " + std::to_string(pool.size() + 1) + " of " +
+                  std::to_string(params.size()) + ": " + e.code().message() +
+                  " (the limit on threads, ulimit -u, or on memory for their stacks, ulimit -v: raise it, or "
+                  "lower --qd x --jobs)";
+  }
+  if (const Group::Verdict v = g.worst(not_started.empty() ? 0 : 1, not_started); v.severity) {
     // The threads already started wait for the go: tell them to stop, and
     // join them before the error leaves (a joinable std::thread destroyed
     // would terminate the process, leaving the temporary file behind).
@@ -792,16 +817,13 @@ std::optional<Metrics> run_once(const WorkloadSpec& spec, const BackendChoice& b
     shared.phase.store(kStop);
     shared.phase.notify_all();
     for (auto& t : pool) t.join();
-    throw RuntimeError("cannot start job thread " + std::to_string(pool.size() + 1) + " of " +
-                       std::to_string(params.size()) + ": " + e.code().message() +
-                       " (the limit on threads, ulimit -u, or on memory for their stacks, ulimit -v: raise it, or "
-                       "lower --qd x --jobs)");
+    throw RuntimeError(v.reason);
   }
 
   shared.ready.wait();
-  Progress progress(opts.progress, backend.label());
+  Progress progress(opts.progress && g.rank() == 0, backend.label());
   Snapshot u0{};
-  const Drive how = drive(spec, target, shared, states, stop, progress, u0);
+  const Drive how = drive(spec, target, shared, states, stop, progress, u0, g);
   const uint64_t stopped = now_ns();
   shared.phase.store(kStop);
   shared.phase.notify_all();  // wakes workers still in setup after a failure
@@ -876,6 +898,23 @@ void cancel_note(Result& r) {
   r.notes.push_back(note);
 }
 
+// Under mpirun: how many ranks on how many hosts, the slowest, and whether
+// --stonewall cut the others short.
+void ranks_note(const WorkloadSpec& spec, Result& r) {
+  std::vector<std::string> hosts;
+  const RankFigures* slowest = nullptr;
+  for (auto& k : r.ranks) {
+    if (std::find(hosts.begin(), hosts.end(), k.host) == hosts.end()) hosts.push_back(k.host);
+    if (!slowest || k.total.iops() < slowest->total.iops()) slowest = &k;
+  }
+  std::string note = std::to_string(r.ranks.size()) + " ranks on " + std::to_string(hosts.size()) +
+                     " host(s), figures of all together; the slowest, rank " + std::to_string(slowest->rank) + " (" +
+                     slowest->host + "): " + format_count(slowest->total.iops()) + " IOPS, p99 " +
+                     format_duration(slowest->total.lat.percentile(99));
+  if (spec.stonewall) note += "; --stonewall: every rank stopped when the first finished its --ops";
+  r.notes.push_back(note);
+}
+
 // --cpu-idle shallow: a PM QoS request for no wake-up latency, in force while
 // the descriptor is open; the kernel drops it when iobench exits.
 Fd hold_shallow_idle() {
@@ -892,26 +931,38 @@ Fd hold_shallow_idle() {
 Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target& target, StopSignal& stop,
                  const RunOptions& opts) {
   Result result = start_result(spec, backend, target.describe());
-
-  if (std::string why = backend.unavailable(); !why.empty()) {
-    result.status = Status::Skipped;
-    result.reason = why;
+  Group& g = opts.group ? *opts.group : solo();
+  // Whether this point runs is one decision for every rank: a rank that
+  // skips or fails here makes every rank skip or fail, with its reason.
+  enum Gate { kRuns, kSkip, kFail };
+  Gate gate = kRuns;
+  std::string why;
+  Fit fit;
+  Fd idle;
+  if (why = backend.unavailable(); !why.empty()) {
+    gate = kSkip;
+  } else if (spec.cancels() && !(backend.caps() & kCapCancel)) {
+    gate = kSkip;
+    why = backend.info->name + " has no interface to take back a request it started: --cancel-pct and "
+          "--drain cancel apply to posixaio, libaio and io_uring";
+  } else if (fit = backend.info->fit(target, spec, backend.variant); !fit.runnable) {
+    gate = kSkip;
+    why = fit.reason;
+  } else if (spec.cpu_idle == WorkloadSpec::CpuIdle::Shallow) {
+    try {
+      idle = hold_shallow_idle();
+    } catch (const RuntimeError& e) {
+      gate = kFail;
+      why = e.what();
+    }
+  }
+  if (const Group::Verdict v = g.worst(gate, why); v.severity) {
+    result.status = v.severity == kFail ? Status::Error : Status::Skipped;
+    result.reason = v.reason;
     return result;
   }
-  if (spec.cancels() && !(backend.caps() & kCapCancel)) {
-    result.status = Status::Skipped;
-    result.reason = backend.info->name + " has no interface to take back a request it started: --cancel-pct and "
-                    "--drain cancel apply to posixaio, libaio and io_uring";
-    return result;
-  }
-  Fit fit = backend.info->fit(target, spec, backend.variant);
   result.notes = fit.notes;
   if (std::string crowded = crowding(spec, backend); !crowded.empty()) result.notes.push_back(crowded);
-  if (!fit.runnable) {
-    result.status = Status::Skipped;
-    result.reason = fit.reason;
-    return result;
-  }
   if (spec.cpu_idle == WorkloadSpec::CpuIdle::AsIs && target.stamps_ready() && !(backend.caps() & kCapNoIo)) {
     const auto states = cpu_idle_states();
     if (std::any_of(states.begin(), states.end(), [](auto& s) { return s != "POLL"; })) {
@@ -922,27 +973,19 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
                              "on a VM); --cpu-idle shallow keeps them polling");
     }
   }
-  Fd idle;
-  try {
-    if (spec.cpu_idle == WorkloadSpec::CpuIdle::Shallow) idle = hold_shallow_idle();
-  } catch (const RuntimeError& e) {
-    result.status = Status::Error;
-    result.reason = e.what();
-    return result;
-  }
   // --trace: every record of the point, allocated before anything runs.
   std::unique_ptr<trace::Pool> pool;
   if (opts.trace) pool = std::make_unique<trace::Pool>(spec.trace_limit, thread_count(spec, backend));
   // The target's running totals, so this result reports its own share.
   const TargetTotals before = target.totals();
   for (unsigned rep = 0; rep < spec.repeat; ++rep) {
-    if (stop.poll()) {
+    if (g.worst(stop.poll() ? 1 : 0, "").severity) {
       result.status = Status::Interrupted;
       break;
     }
     std::optional<Metrics> m;
     try {
-      m = run_once(spec, backend, target, rep, stop, opts, pool.get(), result);
+      m = run_once(spec, backend, target, rep, stop, opts, pool.get(), result, g);
     } catch (const RuntimeError& e) {  // its threads could not start: this result fails, the others stand
       result.status = Status::Error;
       result.reason = e.what();
@@ -950,9 +993,19 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
     }
     if (spec.writes() && !(backend.caps() & kCapNoIo))
       if (std::string done = target.settle(); !done.empty() && rep == 0) result.notes.push_back(done);
+    // How the repetition ended is one verdict for every rank: a failure
+    // anywhere is the point's failure, with that rank's reason.
+    enum Ended { kWhole, kStopped, kFailed };
+    const Group::Verdict v = g.worst(result.status == Status::Error         ? kFailed
+                                     : result.status == Status::Interrupted ? kStopped
+                                                                            : kWhole,
+                                     result.reason);
+    if (v.severity == kFailed) result.status = Status::Error, result.reason = v.reason;
+    else if (v.severity == kStopped) result.status = Status::Interrupted;
     // A failed setup measured nothing; a failure mid-run keeps what it measured.
-    if (m && (m->ops || result.status == Status::Ok || result.status == Status::Interrupted))
-      result.repetitions.push_back(std::move(*m));
+    if (m && !(m->ops || result.status == Status::Ok || result.status == Status::Interrupted)) m.reset();
+    if (!g.alone() && !merge_ranks(g, m, result.ranks)) m.reset();
+    if (m) result.repetitions.push_back(std::move(*m));
     if (result.status != Status::Ok) break;
   }
   target.report(before, target.totals(), result.target, result.notes);
@@ -960,6 +1013,7 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
   summarize(result);
   if (spec.rate_iops && !result.repetitions.empty()) rate_notes(spec, result);
   if (spec.cancel_pct && !result.repetitions.empty()) cancel_note(result);
+  if (!result.ranks.empty()) ranks_note(spec, result);
   if (pool && !result.repetitions.empty()) opts.trace->add(result, *pool);
   return result;
 }

@@ -2,6 +2,7 @@
 // Runs one (workload, backend, variant, target) point: job threads, ramp,
 // repetitions, and the numbers of core/metrics.h.
 #include "backends/backend.h"
+#include "run/group.h"
 #include "run/metrics.h"
 #include "core/stop_signal.h"
 #include "targets/target.h"
@@ -13,6 +14,7 @@ class TraceWriter;
 struct RunOptions {
   bool progress = false;  // a progress line on stderr
   TraceWriter* trace = nullptr;  // --trace: each point's records go here
+  Group* group = nullptr;        // the ranks of an MPI run; none: this process alone
 };
 
 Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target& target,

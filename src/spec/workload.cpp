@@ -270,6 +270,11 @@ const std::vector<CoreField>& core_fields() {
        }},
       {"verify", "--verify", "stamp written blocks and check every block read",
        [](WorkloadSpec& s, const json& v, const std::string& w) { s.verify = as_bool(v, w); }, true},
+      {"shared_file", "--shared-file",
+       "under mpirun: every rank uses the one --target file, each a region of its own (size / ranks)",
+       [](WorkloadSpec& s, const json& v, const std::string& w) { s.shared_file = as_bool(v, w); }, true},
+      {"stonewall", "--stonewall", "under mpirun, with --ops: every rank stops when the first has finished its ops",
+       [](WorkloadSpec& s, const json& v, const std::string& w) { s.stonewall = as_bool(v, w); }, true},
       {"on_error", "--on-error", "continue or stop",
        [](WorkloadSpec& s, const json& v, const std::string& w) {
          s.on_error = as_enum<OnError>(v, w, {{"continue", OnError::Continue}, {"stop", OnError::Stop}});
@@ -434,6 +439,10 @@ void validate(const WorkloadSpec& s) {
     throw UsageError("--distribution: zipf only applies to the random modes, but rw is " + std::string(rw_name(s.rw)));
   if (s.is_direct() && s.bs % 512 != 0)
     throw UsageError("--bs: direct I/O needs a multiple of 512 bytes, got " + std::to_string(s.bs));
+  if (s.stonewall && !s.ops)
+    throw UsageError("--stonewall: stops every rank when the first has done its --ops; give --ops N");
+  if (s.shared_file && (s.target.kind != "file" || s.target.arg.empty()))
+    throw UsageError("--shared-file: needs --target file:PATH, a file every rank can open (on a shared filesystem)");
   if (s.verify && s.bs % 512 != 0)
     throw UsageError("--bs: --verify checks 512-byte sectors, so bs must be a multiple of 512, got " + std::to_string(s.bs));
   if (s.size < s.bs)
@@ -528,6 +537,8 @@ json to_json(const WorkloadSpec& s) {
   j["on_error"] = s.on_error == OnError::Stop ? "stop" : "continue";
   if (!s.cpus.empty()) j["cpus"] = s.cpus;
   if (s.series_ns) j["series_ns"] = s.series_ns;
+  if (s.shared_file) j["shared_file"] = true;
+  if (s.stonewall) j["stonewall"] = true;
   j["cpu_idle"] = s.cpu_idle == WorkloadSpec::CpuIdle::Shallow ? "shallow" : "as-is";
   if (s.wait == WorkloadSpec::Wait::Spin) j["wait"] = "spin";  // absent: block (older results match)
   if (s.cancel_pct) j["cancel_pct"] = s.cancel_pct;

@@ -75,6 +75,13 @@ struct WorkloadSpec {
   std::string trace;
   uint32_t trace_limit = 20'000;
   uint64_t series_ns = 0;  // 0 = none
+  // Under mpirun (docs/multi-host.md): one file shared by every rank, each in
+  // a region of its own; and --stonewall, every rank stopped when the first
+  // finished its --ops. region_*: this rank's part of the target (set by the
+  // run, not a field; span 0 = all of it).
+  bool shared_file = false;
+  bool stonewall = false;
+  uint64_t region_base = 0, region_span = 0;
   // Owner-declared options that were given, with their values.
   std::vector<std::pair<const OptionDecl*, uint64_t>> options;
   // A FlagSet option given a list: each value is a point of the sweep.
