@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "mpi/launch.h"
 #include "run/figures.h"
 #include "run/plan.h"
 #include "targets/target.h"
@@ -52,6 +53,7 @@ int list(bool as_json) {
     doc["fields"].push_back({{"field", f.field}, {"flag", f.flag}, {"help", f.help}, {"owner", f.owner}});
     if (!f.off_flag.empty()) doc["fields"].back()["off_flag"] = f.off_flag;
   }
+  doc["mpi"] = built_with_mpi();
   if (as_json) {
     std::printf("%s\n", doc.dump(2).c_str());
     return 0;
@@ -75,6 +77,8 @@ int list(bool as_json) {
                 t["available"].get<bool>() ? "available" : "UNAVAILABLE", t["description"].get<std::string>().c_str());
     if (!t["available"].get<bool>()) std::printf("            why: %s\n", t["reason"].get<std::string>().c_str());
   }
+  std::printf("mpi: %s\n", built_with_mpi() ? "yes, this build runs under mpirun (docs/multi-host.md)"
+                                            : "no, this build was made without MPI (-DIOBENCH_MPI)");
   return 0;
 }
 

@@ -47,20 +47,14 @@ nlohmann::json dry_run_json(const std::vector<Plan>& plans) {
 }
 
 // Under mpirun every rank must run the same iobench on the same workload:
-// rank 0 compares a digest of both with every rank's before anything runs.
+// each compares both with rank 0's before anything runs.
 void check_same_everywhere(Group& g, const WorkloadSpec& spec, const RunArgs& a) {
   std::string text = std::string(build_info::kVersion) + "|" + build_info::kGitSha + "|" + to_json(spec).dump() +
                      "|" + spec.target.kind + ":" + spec.target.arg + "|" + a.format + "|" + a.output;
   for (auto& b : spec.backends) text += "|" + b;
-  const std::vector<std::string> all = g.gather(text);
-  int differs = -1;
-  for (size_t r = 1; r < all.size() && differs < 0; ++r)
-    if (all[r] != all[0]) differs = static_cast<int>(r);
-  const Group::Verdict v =
-      g.worst(differs >= 0, differs >= 0 ? "rank " + std::to_string(differs) +
-                                               " runs another iobench or another workload than rank 0 (every rank "
-                                               "must run the same build with the same arguments)"
-                                         : "");
+  const bool same = g.broadcast(text) == text;
+  const Group::Verdict v = g.worst(!same, same ? "" : "runs another iobench or another workload than rank 0 (every "
+                                                      "rank must run the same build with the same arguments)");
   if (v.severity) throw UsageError(v.reason);
 }
 

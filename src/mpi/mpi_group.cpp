@@ -88,6 +88,14 @@ class MpiGroup final : public Group {
     received_ = 0;
   }
 
+  std::string broadcast(const std::string& text) override {
+    int n = static_cast<int>(text.size());
+    MPI_Bcast(&n, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    std::string out = rank_ == 0 ? text : std::string(static_cast<size_t>(n), '\0');
+    MPI_Bcast(out.data(), n, MPI_CHAR, 0, MPI_COMM_WORLD);
+    return out;
+  }
+
   std::vector<std::string> gather(const std::string& blob) override {
     int n = static_cast<int>(blob.size());
     std::vector<int> sizes(rank_ == 0 ? static_cast<size_t>(size_) : 0), at;

@@ -35,6 +35,9 @@ class Group {
   virtual bool anyone_done() { return false; }
   virtual void settle() {}
 
+  // Every rank gets rank 0's text.
+  virtual std::string broadcast(const std::string& text) { return text; }
+
   // Rank 0 gets every rank's blob, in rank order; the others get nothing.
   virtual std::vector<std::string> gather(const std::string& blob) { return {blob}; }
 };
