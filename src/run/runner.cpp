@@ -638,9 +638,10 @@ Drive drive(const WorkloadSpec& spec, const Target& target, Shared& shared, cons
            StopSignal& stop, Progress& progress, Snapshot& u0, Group& g) {
   // Every rank starts together (the verdict is a collective call), or none
   // does: a rank whose worker failed in setup fails the repetition for all.
-  if (g.worst(shared.abort.load() ? 1 : 0, "").severity) return Drive::Done;
+  const bool aborted = g.worst(shared.abort.load() ? 1 : 0, "").severity;
   const uint64_t t0 = now_ns();
   u0 = Snapshot::take(target);
+  if (aborted) return Drive::Done;
   shared.measure_t0.store(spec.ramp_ns ? 0 : t0, std::memory_order_release);
   shared.phase.store(spec.ramp_ns ? kRamp : kMeasure);
   shared.phase.notify_all();
@@ -938,6 +939,7 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
   Gate gate = kRuns;
   std::string why;
   Fit fit;
+  bool fitted = false;
   Fd idle;
   if (why = backend.unavailable(); !why.empty()) {
     gate = kSkip;
@@ -945,7 +947,7 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
     gate = kSkip;
     why = backend.info->name + " has no interface to take back a request it started: --cancel-pct and "
           "--drain cancel apply to posixaio, libaio and io_uring";
-  } else if (fit = backend.info->fit(target, spec, backend.variant); !fit.runnable) {
+  } else if (fitted = true, fit = backend.info->fit(target, spec, backend.variant); !fit.runnable) {
     gate = kSkip;
     why = fit.reason;
   } else if (spec.cpu_idle == WorkloadSpec::CpuIdle::Shallow) {
@@ -956,13 +958,13 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
       why = e.what();
     }
   }
+  result.notes = fit.notes;
+  if (std::string crowded = crowding(spec, backend); fitted && !crowded.empty()) result.notes.push_back(crowded);
   if (const Group::Verdict v = g.worst(gate, why); v.severity) {
     result.status = v.severity == kFail ? Status::Error : Status::Skipped;
     result.reason = v.reason;
     return result;
   }
-  result.notes = fit.notes;
-  if (std::string crowded = crowding(spec, backend); !crowded.empty()) result.notes.push_back(crowded);
   if (spec.cpu_idle == WorkloadSpec::CpuIdle::AsIs && target.stamps_ready() && !(backend.caps() & kCapNoIo)) {
     const auto states = cpu_idle_states();
     if (std::any_of(states.begin(), states.end(), [](auto& s) { return s != "POLL"; })) {
