@@ -135,12 +135,13 @@ HistoryDb::HistoryDb(const std::string& path, bool create, int lock_timeout_ms) 
     if (::stat(path.c_str(), &st) != 0) throw UsageError("DB: '" + path + "': " + errno_text(errno));
     if (!S_ISREG(st.st_mode)) throw UsageError("DB: '" + path + "' is not a regular file");
   }
-  int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0), nullptr);
-  if (rc != SQLITE_OK && !create) {  // a read-only copy (an artifact) is still readable
-    sqlite3_close(db_);
-    db_ = nullptr;
-    rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr);
-  }
+  auto open = [&](int flags) {
+    int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+    handle_.reset(db_);  // sqlite3_open_v2 makes a handle even when it fails
+    return rc;
+  };
+  int rc = open(SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0));
+  if (rc != SQLITE_OK && !create) rc = open(SQLITE_OPEN_READONLY);  // a read-only copy (an artifact) is still readable
   if (rc != SQLITE_OK) fail("cannot open it");
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, lock_timeout_ms);
@@ -148,7 +149,7 @@ HistoryDb::HistoryDb(const std::string& path, bool create, int lock_timeout_ms) 
   migrate();
 }
 
-HistoryDb::~HistoryDb() { sqlite3_close(db_); }
+void HistoryDb::Close::operator()(sqlite3* db) const { sqlite3_close(db); }
 
 void HistoryDb::fail(const std::string& what) {
   const int code = sqlite3_errcode(db_) & 0xff;

@@ -4,6 +4,7 @@
 // has the tables.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -62,7 +63,6 @@ class HistoryDb {
   // create: a missing file becomes an empty database (add); otherwise it must
   // exist. lock_timeout_ms: how long to wait for another process's write.
   HistoryDb(const std::string& path, bool create, int lock_timeout_ms);
-  ~HistoryDb();
   HistoryDb(const HistoryDb&) = delete;
   HistoryDb& operator=(const HistoryDb&) = delete;
 
@@ -81,7 +81,13 @@ class HistoryDb {
   [[noreturn]] void fail(const std::string& what);
 
   std::string path_;
-  sqlite3* db_ = nullptr;
+  // Closed however the constructor or the object ends (a refused database
+  // throws from the constructor, where no destructor runs).
+  struct Close {
+    void operator()(sqlite3* db) const;
+  };
+  std::unique_ptr<sqlite3, Close> handle_;
+  sqlite3* db_ = nullptr;  // handle_'s
 };
 
 }  // namespace iobench
