@@ -916,5 +916,54 @@ class CliTest(ScratchDir, unittest.TestCase):
         self.assertEqual(r["summary"]["ops"], sum(x["ops"] for x in r["repetitions"]))
 
 
+
+class CacheTest(ScratchDir, unittest.TestCase):
+    """--cache: the page cache before each repetition, and how much of the file the measurement found cached."""
+
+    def resident(self, *args):
+        data = os.path.join(self.dir.name, "data")
+        p = run("run", "--target", "file:" + data, "--size", "16M", "--rw", "randread", "--ops", "100", "--repeat",
+                "2", "--backend", "sync", "-q", "-o", self.out, *args)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(self.out) as f:
+            doc = json.load(f)
+        jsonschema.validate(doc, SCHEMA)
+        r = doc["results"][0]
+        self.assertEqual(r["status"], "ok", r["reason"])
+        return r["workload"]["cache"], r["target"]["resident_at_start"], r["target"]["filesystem"]
+
+    def test_cold_warm_and_as_is(self):
+        cache, res, fs = self.resident()
+        self.assertEqual(cache, "as-is")
+        self.assertEqual(len(res), 2)
+        self.assertEqual(self.resident("--cache", "warm")[:2], ("warm", [1.0, 1.0]))
+        cache, res, fs = self.resident("--cache", "cold")
+        self.assertEqual(cache, "cold")
+        if fs in ("tmpfs", "ramfs"):
+            self.skipTest(f"{fs} keeps every page: nothing to drop")
+        # Dropped before each repetition: the first finds nothing, the second nothing either (its predecessor's
+        # 100 reads were dropped again).
+        self.assertLess(max(res), 0.05, res)
+        # as-is keeps what the last repetition left: the 100 pages it read, about 100 of 4096.
+        cache, res, fs = self.resident()
+        self.assertLess(res[0], 0.2, res)
+
+    def test_cache_is_compared_as_part_of_the_work(self):
+        a, b = os.path.join(self.dir.name, "a.json"), os.path.join(self.dir.name, "b.json")
+        for out, cache in ((a, "warm"), (b, "warm")):
+            self.assertEqual(run("run", "--backend", "null", "--ops", "100", "--repeat", "3", "--cache", cache, "-q",
+                                 "-o", out).returncode, 0)
+        self.assertEqual(run("compare", a, b).returncode, 0, "the same work, residency aside")
+        self.assertEqual(run("run", "--backend", "null", "--ops", "100", "--repeat", "3", "--cache", "cold", "-q",
+                             "-o", b).returncode, 0)
+        p = run("compare", a, b)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("nothing to compare", p.stderr)
+
+    def test_bad_cache_is_refused(self):
+        self.assert_refused([(["--cache", "hot"], "as-is, cold, warm"),
+                             (["--cache", "cold", "--target", "emu"], "--cache: a page cache belongs to a file target")])
+
+
 if __name__ == "__main__":
     unittest.main()

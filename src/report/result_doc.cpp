@@ -90,7 +90,7 @@ std::string match_key(const json& r) {
   w.erase("name");
   w.erase("repeat");
   json t = r.at("target");
-  for (const char* counter : {"requests", "signals", "injected_errors", "errors_injected", "write_mismatches",
+  for (const char* counter : {"requests", "signals", "injected_errors", "errors_injected", "write_mismatches", "resident_at_start",
                               "max_inflight", "size_bytes"})
     t.erase(counter);
   if (t.value("temporary", false)) t.erase("path");

@@ -635,10 +635,12 @@ enum class Drive { Done, Interrupted, InterruptedInRamp };
 // the runtime is up, every worker finished, or a stop signal. `u0` is taken
 // when measuring began.
 Drive drive(const WorkloadSpec& spec, const Target& target, Shared& shared, const std::vector<WorkerState>& states,
-           StopSignal& stop, Progress& progress, Snapshot& u0, Group& g) {
+           StopSignal& stop, Progress& progress, Snapshot& u0, Group& g, double& resident) {
   // Every rank starts together (the verdict is a collective call), or none
   // does: a rank whose worker failed in setup fails the repetition for all.
   const bool aborted = g.worst(shared.abort.load() ? 1 : 0, "").severity;
+  // The page cache as the measurement finds it (after a ramp: as the ramp left it).
+  if (!spec.ramp_ns) resident = target.resident();
   const uint64_t t0 = now_ns();
   u0 = Snapshot::take(target);
   if (aborted) return Drive::Done;
@@ -656,6 +658,7 @@ Drive drive(const WorkloadSpec& spec, const Target& target, Shared& shared, cons
     // The ranks end their ramps together: the measurement starts at once
     // everywhere.
     if (g.worst(interrupted ? 1 : 0, "").severity) return Drive::InterruptedInRamp;
+    resident = target.resident();
     measure_t0 = now_ns();
     u0 = Snapshot::take(target);
     shared.measure_t0.store(measure_t0, std::memory_order_release);
@@ -803,7 +806,10 @@ std::optional<Metrics> run_once(const WorkloadSpec& spec, const BackendChoice& b
   pool.reserve(params.size());
   std::string not_started;
   try {
+    target.set_cache(spec.cache);  // before the threads: their setup reads nothing
     for (size_t i = 0; i < params.size(); ++i) pool.emplace_back(Worker(params[i], shared, states[i]));
+  } catch (const RuntimeError& e) {
+    not_started = e.what();
   } catch (const std::system_error& e) {
     not_started = "cannot start job thread " + std::to_string(pool.size() + 1) + " of " +
                   std::to_string(params.size()) + ": " + e.code().message() +
@@ -824,7 +830,9 @@ std::optional<Metrics> run_once(const WorkloadSpec& spec, const BackendChoice& b
   shared.ready.wait();
   Progress progress(opts.progress && g.rank() == 0, backend.label());
   Snapshot u0{};
-  const Drive how = drive(spec, target, shared, states, stop, progress, u0, g);
+  double resident = -1;
+  const Drive how = drive(spec, target, shared, states, stop, progress, u0, g, resident);
+  if (resident >= 0) result.target["resident_at_start"].push_back(resident);
   const uint64_t stopped = now_ns();
   shared.phase.store(kStop);
   shared.phase.notify_all();  // wakes workers still in setup after a failure

@@ -270,6 +270,14 @@ const std::vector<CoreField>& core_fields() {
        }},
       {"verify", "--verify", "stamp written blocks and check every block read",
        [](WorkloadSpec& s, const json& v, const std::string& w) { s.verify = as_bool(v, w); }, true},
+      {"cache", "--cache",
+       "a file target's page cache before each point and repetition: as-is (default: left alone), cold (written "
+       "back and dropped, as fio does) or warm (read in whole)",
+       [](WorkloadSpec& s, const json& v, const std::string& w) {
+         s.cache = as_enum<WorkloadSpec::Cache>(v, w, {{"as-is", WorkloadSpec::Cache::AsIs},
+                                                      {"cold", WorkloadSpec::Cache::Cold},
+                                                      {"warm", WorkloadSpec::Cache::Warm}});
+       }},
       {"shared_file", "--shared-file",
        "under mpirun: every rank uses the one --target file, each a region of its own (size / ranks)",
        [](WorkloadSpec& s, const json& v, const std::string& w) { s.shared_file = as_bool(v, w); }, true},
@@ -439,6 +447,8 @@ void validate(const WorkloadSpec& s) {
     throw UsageError("--distribution: zipf only applies to the random modes, but rw is " + std::string(rw_name(s.rw)));
   if (s.is_direct() && s.bs % 512 != 0)
     throw UsageError("--bs: direct I/O needs a multiple of 512 bytes, got " + std::to_string(s.bs));
+  if (s.cache != WorkloadSpec::Cache::AsIs && s.target.kind != "file")
+    throw UsageError("--cache: a page cache belongs to a file target, but the target is " + s.target.kind);
   if (s.stonewall && !s.ops)
     throw UsageError("--stonewall: stops every rank when the first has done its --ops; give --ops N");
   if (s.shared_file && (s.target.kind != "file" || s.target.arg.empty()))
@@ -537,6 +547,8 @@ json to_json(const WorkloadSpec& s) {
   j["on_error"] = s.on_error == OnError::Stop ? "stop" : "continue";
   if (!s.cpus.empty()) j["cpus"] = s.cpus;
   if (s.series_ns) j["series_ns"] = s.series_ns;
+  if (s.target.kind == "file")
+    j["cache"] = s.cache == WorkloadSpec::Cache::Cold ? "cold" : s.cache == WorkloadSpec::Cache::Warm ? "warm" : "as-is";
   if (s.shared_file) j["shared_file"] = true;
   if (s.stonewall) j["stonewall"] = true;
   j["cpu_idle"] = s.cpu_idle == WorkloadSpec::CpuIdle::Shallow ? "shallow" : "as-is";

@@ -3,6 +3,7 @@
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/statfs.h>
@@ -13,6 +14,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "core/errors.h"
 #include "core/fs.h"
@@ -87,6 +89,41 @@ class FileTarget final : public Target {
            "repetition or backend does not pay for it; the page cache is otherwise left as it is";
   }
 
+  void set_cache(WorkloadSpec::Cache c) const override {
+    if (c == WorkloadSpec::Cache::AsIs) return;
+    Fd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw RuntimeError("--cache: cannot open '" + path_ + "': " + errno_text(errno));
+    if (c == WorkloadSpec::Cache::Cold) {
+      // Dirty pages are not dropped: written back first.
+      if (::fdatasync(fd.get()) != 0 || ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED) != 0)
+        throw RuntimeError("--cache cold: cannot drop the cache of '" + path_ + "': " + errno_text(errno));
+      return;
+    }
+    constexpr size_t kChunk = 1 << 20;
+    std::vector<char> buf(kChunk);
+    for (uint64_t off = 0; off < used_; off += kChunk) {
+      if (StopSignal::pending()) return;  // the run sees the stop as it starts
+      const auto n = static_cast<size_t>(std::min<uint64_t>(kChunk, used_ - off));
+      if (::pread(fd.get(), buf.data(), n, static_cast<off_t>(off)) < 0)
+        throw RuntimeError("--cache warm: cannot read '" + path_ + "': " + errno_text(errno));
+    }
+  }
+
+  double resident() const override {
+    Fd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd || !used_) return -1;
+    void* map = ::mmap(nullptr, used_, PROT_READ, MAP_SHARED, fd.get(), 0);
+    if (map == MAP_FAILED) return -1;
+    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    std::vector<unsigned char> in((used_ + page - 1) / page);
+    const int ret = ::mincore(map, used_, in.data());
+    ::munmap(map, used_);
+    if (ret != 0) return -1;
+    size_t n = 0;
+    for (unsigned char b : in) n += b & 1;
+    return static_cast<double>(n) / static_cast<double>(in.size());
+  }
+
   void wrote_unstamped() override {
     if (ours_) mark(false);
   }
@@ -109,6 +146,7 @@ class FileTarget final : public Target {
       throw UsageError("--target: '" + path_ + "' is neither a regular file nor a block device");
     blockdev_ = exists && S_ISBLK(st.st_mode);
     seed_ = spec.seed;
+    used_ = spec.size;
     writable_ = spec.writes();
 
     std::string mark_value;
@@ -208,6 +246,7 @@ class FileTarget final : public Target {
   bool ours_ = false;
   bool writable_ = false;
   uint64_t size_ = 0;
+  uint64_t used_ = 0;  // the bytes the workload uses (--size): what --cache and resident() mean
   uint64_t seed_ = 0;
 };
 

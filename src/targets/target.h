@@ -101,6 +101,12 @@ class Target {
   // outside any measurement, so the next repetition or backend does not pay
   // for it. Returns what was done, for a note ("" when nothing needs it).
   virtual std::string settle() { return ""; }
+  // --cache: the page cache of what the workload uses, made cold or warm
+  // before a repetition (a file; nothing elsewhere). Throws RuntimeError.
+  virtual void set_cache(WorkloadSpec::Cache) const {}
+  // The share of the bytes the workload uses that are in the page cache now
+  // (mincore), or -1 where there is no page cache to ask about.
+  virtual double resident() const { return -1; }
   // The same target opened with O_DIRECT, for a backend whose default that
   // is; nullptr where O_DIRECT does not apply (no page cache). Throws
   // RuntimeError when the filesystem refuses O_DIRECT. The original keeps
