@@ -90,8 +90,8 @@ std::string match_key(const json& r) {
   w.erase("name");
   w.erase("repeat");
   json t = r.at("target");
-  for (const char* counter : {"requests", "signals", "injected_errors", "errors_injected", "write_mismatches", "resident_at_start",
-                              "max_inflight", "size_bytes"})
+  for (const char* counter : {"requests", "signals", "injected_errors", "errors_injected", "write_mismatches",
+                              "max_inflight", "size_bytes", "resident_at_start"})
     t.erase(counter);
   if (t.value("temporary", false)) t.erase("path");
   return json{{"workload", w}, {"backend", r.value("backend", "")}, {"variant", r.value("variant", "")},

@@ -75,13 +75,13 @@ struct WorkloadSpec {
   std::string trace;
   uint32_t trace_limit = 20'000;
   uint64_t series_ns = 0;  // 0 = none
+  // The file's page cache before each point and repetition: left as it is,
+  // written back and dropped (fio's invalidate=1), or read in whole.
+  enum class Cache { AsIs, Cold, Warm } cache = Cache::AsIs;
   // Under mpirun (docs/multi-host.md): one file shared by every rank, each in
   // a region of its own; and --stonewall, every rank stopped when the first
   // finished its --ops. region_*: this rank's part of the target (set by the
   // run, not a field; span 0 = all of it).
-  // The file's page cache before each point and repetition: left as it is,
-  // written back and dropped (fio's invalidate=1), or read in whole.
-  enum class Cache { AsIs, Cold, Warm } cache = Cache::AsIs;
   bool shared_file = false;
   bool stonewall = false;
   uint64_t region_base = 0, region_span = 0;

@@ -95,8 +95,10 @@ class FileTarget final : public Target {
     if (!fd) throw RuntimeError("--cache: cannot open '" + path_ + "': " + errno_text(errno));
     if (c == WorkloadSpec::Cache::Cold) {
       // Dirty pages are not dropped: written back first.
-      if (::fdatasync(fd.get()) != 0 || ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED) != 0)
-        throw RuntimeError("--cache cold: cannot drop the cache of '" + path_ + "': " + errno_text(errno));
+      if (::fdatasync(fd.get()) != 0)
+        throw RuntimeError("--cache cold: cannot write back '" + path_ + "': " + errno_text(errno));
+      if (const int err = ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED))  // returns the error, not errno
+        throw RuntimeError("--cache cold: cannot drop the cache of '" + path_ + "': " + errno_text(err));
       return;
     }
     constexpr size_t kChunk = 1 << 20;
