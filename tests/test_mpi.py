@@ -139,10 +139,13 @@ class MpiTest(ScratchDir, unittest.TestCase):
         r = self.load()["results"][0]
         self.assertTrue(r["workload"]["stonewall"])
         self.assertIn("--stonewall", " ".join(r["notes"]))
+        # In each repetition the first to finish did all its ops and the other at most as many (which rank
+        # finishes first may change from one repetition to the next).
         for rep in r["repetitions"]:
+            self.assertGreaterEqual(rep["ops"], 20000)
             self.assertLessEqual(rep["ops"], 2 * 20000)
-        # Over both repetitions the finisher did all its ops each time.
-        self.assertEqual(max(k["ops"] for k in r["ranks"]), 2 * 20000)
+        self.assertGreaterEqual(max(k["ops"] for k in r["ranks"]), 20000)
+        self.assertEqual(sum(k["ops"] for k in r["ranks"]), r["summary"]["ops"])
 
     def test_options_only_for_mpirun(self):
         for args, needle in [(["--shared-file", "--target", "file:" + os.path.join(self.dir.name, "s")],
