@@ -46,6 +46,17 @@ class ScratchDir:
     def tearDown(self):
         self.dir.cleanup()
 
+    def run_ok(self, *args):
+        """`iobench run ARGS -q -o self.out` succeeds with a valid document; its first result, status ok."""
+        p = run("run", *args, "-q", "-o", self.out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(self.out) as f:
+            doc = json.load(f)
+        jsonschema.validate(doc, SCHEMA)
+        r = doc["results"][0]
+        self.assertEqual(r["status"], "ok", r["reason"])
+        return r
+
     def assert_refused(self, cases):
         """Each (args, needle): `iobench run --ops 10 ARGS` exits 2 with one line holding the needle and
         writes nothing."""
@@ -922,14 +933,8 @@ class CacheTest(ScratchDir, unittest.TestCase):
 
     def resident(self, *args):
         data = os.path.join(self.dir.name, "data")
-        p = run("run", "--target", "file:" + data, "--size", "16M", "--rw", "randread", "--ops", "100", "--repeat",
-                "2", "--backend", "sync", "-q", "-o", self.out, *args)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        with open(self.out) as f:
-            doc = json.load(f)
-        jsonschema.validate(doc, SCHEMA)
-        r = doc["results"][0]
-        self.assertEqual(r["status"], "ok", r["reason"])
+        r = self.run_ok("--target", "file:" + data, "--size", "16M", "--rw", "randread", "--ops", "100", "--repeat",
+                        "2", "--backend", "sync", *args)
         return r["workload"]["cache"], r["target"]["resident_at_start"], r["target"]["filesystem"]
 
     def test_cold_warm_and_as_is(self):

@@ -19,14 +19,8 @@ from test_cli import SCHEMA, ScratchDir, run
 
 class NowaitTest(ScratchDir, unittest.TestCase):
     def nowait(self, data, *args):
-        p = run("run", "--target", "file:" + data, "--size", "64M", "--rw", "randread", "--qd", "4", "--ops",
-                "2000", "--verify", "--backend", "sync:nowait", "-o", self.out, "-q", *args)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        with open(self.out) as f:
-            doc = json.load(f)
-        jsonschema.validate(doc, SCHEMA)
-        r = doc["results"][0]
-        self.assertEqual(r["status"], "ok", r["reason"])
+        r = self.run_ok("--target", "file:" + data, "--size", "64M", "--rw", "randread", "--qd", "4", "--ops",
+                        "2000", "--verify", "--backend", "sync:nowait", *args)
         s = r["summary"]
         c = s["counters"]
         self.assertEqual((s["ops"], s["errors"]), (2000, 0))
