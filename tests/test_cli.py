@@ -970,5 +970,58 @@ class CacheTest(ScratchDir, unittest.TestCase):
                              (["--cache", "cold", "--target", "emu"], "--cache: a page cache belongs to a file target")])
 
 
+class PercentilesTest(ScratchDir, unittest.TestCase):
+    """--percentiles: the table's columns and extra keys in every percentiles object, each the histogram's own."""
+
+    def test_listed_percentiles_are_the_histograms(self):
+        p = run("run", "--backend", "sync", "--rw", "randread", "--ops", "3000", "--repeat", "2", "--percentiles",
+                "25,95,99.995", "--histogram", "-o", self.out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        header = p.stdout.splitlines()[0].split()
+        self.assertEqual([h for h in header if h.startswith("p")], ["p25", "p95", "p99.995"])
+        with open(self.out) as f:
+            doc = json.load(f)
+        jsonschema.validate(doc, SCHEMA)
+        r = doc["results"][0]
+        self.assertEqual(r["workload"]["percentiles"], [25, 95, 99.995])
+        for m in r["repetitions"] + [r["summary"]]:
+            self.assertEqual(list(m["lat_ns"]["percentiles"]), ["25", "50", "90", "95", "99", "99.9", "99.99",
+                                                                "99.995"])
+        lat = r["summary"]["lat_ns"]
+        buckets = lat["histogram"]
+        n = sum(c for _, c in buckets)
+        self.assertEqual(n, 6000)
+        for key, value in lat["percentiles"].items():
+            # The sample at rank ceil(q/100 n), as its bucket's value.
+            rank = -(-round(float(key) * 1e6) * n // 100_000_000)
+            seen = 0
+            for v, c in buckets:
+                seen += c
+                if seen >= rank:
+                    break
+            self.assertEqual(value, lat["max"] if rank >= n else v, key)
+        values = list(lat["percentiles"].values())
+        self.assertEqual(values, sorted(values))
+
+    def test_default_columns_and_pairing(self):
+        a, b = os.path.join(self.dir.name, "a.json"), os.path.join(self.dir.name, "b.json")
+        p = run("run", "--backend", "null", "--ops", "100", "--repeat", "3", "-o", a)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual([h for h in p.stdout.splitlines()[0].split() if h.startswith("p")], ["p50", "p99", "p99.9"])
+        self.assertEqual(run("run", "--backend", "null", "--ops", "100", "--repeat", "3", "--percentiles", "99.9",
+                             "-q", "-o", b).returncode, 0)
+        self.assertEqual(run("compare", a, b).returncode, 0, "what is reported is not what is measured")
+
+    def test_bad_lists_are_refused(self):
+        needle = "--percentiles: expected percentiles above 0 and below 100"
+        self.assert_refused([(["--percentiles", v], needle if v != "50," else "--percentiles: expected a value or")
+                             for v in ("0", "100", "-5", "99,50", "50,50", "abc", "50,", "1e1", "99.12345678",
+                                       ",".join(str(i) for i in range(1, 22)))] +
+                            [(["--qd", "4,"], "--qd: expected a value or a non-empty list")])
+        with open(os.path.join(self.dir.name, "w.json"), "w") as f:
+            json.dump({"percentiles": [50, "x"]}, f)
+        self.assert_refused([(["-w", os.path.join(self.dir.name, "w.json")], "field 'percentiles'")])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -24,7 +24,7 @@ json& at_path(json& j, const std::string& path) {
   return *cur;
 }
 
-json metrics_json(const Metrics& m, bool histogram) {
+json metrics_json(const Metrics& m, bool histogram, const std::vector<double>& percentiles) {
   json j = json::object();
   for (auto& f : figures()) {
     if (!f.present(m)) continue;
@@ -38,6 +38,11 @@ json metrics_json(const Metrics& m, bool histogram) {
                    {"signals", c.signals}, {"fsyncs", c.fsyncs}};
   for (size_t i = 0; i < c.n_own; ++i) counters[std::string(c.own[i].name)] = c.own[i].value;
   j["counters"] = counters;
+  for (auto& h : histogram_fields()) {
+    if (!j.contains(std::string(h.key))) continue;
+    json& out = j[std::string(h.key)]["percentiles"];
+    for (double q : percentiles) out[percentile_key(q)] = (m.*h.hist).percentile(q);
+  }
   if (histogram)
     for (auto& h : histogram_fields()) {
       if (!j.contains(std::string(h.key))) continue;
@@ -81,7 +86,7 @@ json result_json(const Result& r, bool histogram) {
   // Buckets only in the summary: the merged histogram is what a CDF plots,
   // and per-repetition copies would multiply the file's size.
   for (auto& m : r.repetitions) {
-    j["repetitions"].push_back(metrics_json(m, false));
+    j["repetitions"].push_back(metrics_json(m, false, r.spec.percentiles));
     if (m.series.interval_ns) j["repetitions"].back()["series"] = series_json(m.series);
   }
   if (r.trace)
@@ -99,7 +104,7 @@ json result_json(const Result& r, bool histogram) {
                           {"lat_p50_ns", k.total.lat.percentile(50)},
                           {"lat_p99_ns", k.total.lat.percentile(99)}});
   if (!r.repetitions.empty()) {
-    j["summary"] = metrics_json(r.summary, histogram);
+    j["summary"] = metrics_json(r.summary, histogram, r.spec.percentiles);
     json spread = json::object();
     for (auto& [f, s] : r.spread)
       spread[f->spread_key] = {{"mean", s.mean}, {"stddev", s.stddev}, {"min", s.min}, {"max", s.max}};

@@ -89,6 +89,7 @@ std::string match_key(const json& r) {
   json w = r.at("workload");
   w.erase("name");
   w.erase("repeat");
+  w.erase("percentiles");  // what is reported, not what was measured
   json t = r.at("target");
   for (const char* counter : {"requests", "signals", "injected_errors", "errors_injected", "write_mismatches",
                               "max_inflight", "size_bytes", "resident_at_start"})

@@ -11,13 +11,26 @@ namespace iobench {
 namespace {
 
 struct Column {
-  const char* header;
-  const char* figure;     // nullptr: the IOPS spread in percent
-  bool where_measured;    // shown only when some result has it (device targets' notification delay)
+  std::string header;
+  const Figure* figure = nullptr;  // nullptr: latency percentile q, or the IOPS spread in percent (q = 0)
+  double q = 0;
+  bool where_measured = false;     // shown only when some result has it (device targets' notification delay)
 };
-constexpr Column kColumns[] = {{"IOPS", "iops", false},         {"sd%", nullptr, false}, {"bandwidth", "bw", false},
-                               {"p50", "p50", false},           {"p99", "p99", false},   {"p99.9", "p99.9", false},
-                               {"notify p50", "notify_p50", true}, {"CPU/op", "cpu", false}, {"errors", "errors", false}};
+
+// The latency percentiles are the results' --percentiles, else p50/p99/p99.9.
+std::vector<Column> columns_for(const std::vector<Result>& results) {
+  std::vector<double> qs;
+  for (auto& r : results) qs.insert(qs.end(), r.spec.percentiles.begin(), r.spec.percentiles.end());
+  if (qs.empty()) qs = {50, 99, 99.9};
+  std::sort(qs.begin(), qs.end());
+  qs.erase(std::unique(qs.begin(), qs.end()), qs.end());
+  std::vector<Column> c = {{"IOPS", &figure("iops")}, {"sd%"}, {"bandwidth", &figure("bw")}};
+  for (double q : qs) c.push_back({"p" + percentile_key(q), nullptr, q});
+  c.push_back({"notify p50", &figure("notify_p50"), 0, true});
+  c.push_back({"CPU/op", &figure("cpu")});
+  c.push_back({"errors", &figure("errors")});
+  return c;
+}
 
 }  // namespace
 
@@ -51,22 +64,22 @@ std::string pct_spread(const Result& r) {
 TextTable text_table(const std::vector<Result>& results) {
   TextTable t;
   t.header = {"workload", "backend", "status"};
-  std::vector<const Column*> columns;
-  for (auto& c : kColumns)
+  std::vector<Column> columns;
+  for (Column& c : columns_for(results))
     if (!c.where_measured || std::any_of(results.begin(), results.end(), [&](auto& r) {
-          return !r.repetitions.empty() && figure(c.figure).present(r.summary);
+          return !r.repetitions.empty() && c.figure->present(r.summary);
         })) {
-      columns.push_back(&c);
       t.header.push_back(c.header);
+      columns.push_back(std::move(c));
     }
   for (auto& r : results) {
     std::vector<std::string> row = {r.spec.label(), r.backend + (r.variant == "default" ? "" : ":" + r.variant),
                                     std::string(status_name(r.status))};
-    for (const Column* cp : columns) {
-      const Column& c = *cp;
-      if (r.repetitions.empty() || (c.figure && !figure(c.figure).present(r.summary))) row.emplace_back();
-      else if (!c.figure) row.push_back(pct_spread(r));
-      else row.push_back(format_value(figure(c.figure), figure(c.figure).value(r.summary)));
+    for (const Column& c : columns) {
+      if (r.repetitions.empty() || (c.figure && !c.figure->present(r.summary))) row.emplace_back();
+      else if (c.figure) row.push_back(format_value(*c.figure, c.figure->value(r.summary)));
+      else if (c.q) row.push_back(format_duration(r.summary.lat.percentile(c.q)));
+      else row.push_back(pct_spread(r));
     }
     t.rows.push_back(std::move(row));
   }

@@ -1,5 +1,6 @@
 #include "run/figures.h"
 
+#include <charconv>
 #include <stdexcept>
 
 namespace iobench {
@@ -41,6 +42,11 @@ const std::vector<HistogramField>& histogram_fields() {
                                                   {"issue_lateness_ns", &Metrics::issue_lateness, false, false},
                                                   {"cancel_lat_ns", &Metrics::cancel_lat, false, false}};
   return all;
+}
+
+std::string percentile_key(double q) {
+  char buf[32];
+  return std::string(buf, std::to_chars(buf, buf + sizeof buf, q).ptr);
 }
 
 namespace {
@@ -95,7 +101,8 @@ std::vector<Figure> build() {
     stat(stem + "_max", base + "/max", Stat::Max, 0, Better::Neither, true, "");
     stat(stem + "_mean", base + "/mean", Stat::Mean, 0, Better::Neither, false, "");
     stat(stem + "_stddev", base + "/stddev", Stat::Stddev, 0, Better::Neither, false, "");
-    for (auto [key, q] : {std::pair{"50", 50.0}, {"90", 90.0}, {"99", 99.0}, {"99.9", 99.9}, {"99.99", 99.99}}) {
+    for (double q : kStandardPercentiles) {
+      const std::string key = percentile_key(q);
       // Compared, with a spread: the request latency's (and the
       // notification delay's) median and the tail up to where repetitions
       // still agree.

@@ -56,6 +56,12 @@ struct HistogramField {
 };
 const std::vector<HistogramField>& histogram_fields();
 
+// The percentiles every histogram object reports (and compare can judge);
+// --percentiles adds others to the JSON and chooses the table's columns.
+inline constexpr double kStandardPercentiles[] = {50, 90, 99, 99.9, 99.99};
+// A percentile's key in a "percentiles" object: its shortest decimal ("99.9").
+std::string percentile_key(double q);
+
 const std::vector<Figure>& figures();
 // The figure of that name; throws std::out_of_range for a name not in the table.
 const Figure& figure(std::string_view name);

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -153,7 +155,31 @@ std::vector<T> list_of(const json& v, const std::string& where, Parse parse) {
   } else {
     out.push_back(static_cast<T>(parse(v)));
   }
-  if (out.empty()) bad(where, "a value or a non-empty list of values", v);
+  // getline drops a trailing empty part: "4," would be "4".
+  const bool trailing_comma = v.is_string() && !v.get<std::string>().empty() && v.get<std::string>().back() == ',';
+  if (out.empty() || trailing_comma) bad(where, "a value or a non-empty list of values", v);
+  return out;
+}
+
+// --percentiles 50,99,99.9: fio's percentile_list, checked.
+std::vector<double> as_percentiles(const json& v, const std::string& where) {
+  const std::string accepted =
+      "percentiles above 0 and below 100 with at most 6 decimals, ascending, at most 20 (e.g. 50,99,99.9)";
+  std::vector<double> out = list_of<double>(v, where, [&](const json& e) {
+    double p = -1;
+    if (e.is_number()) {
+      p = e.get<double>();
+    } else if (e.is_string()) {
+      const std::string t = e.get<std::string>();
+      auto r = std::from_chars(t.data(), t.data() + t.size(), p, std::chars_format::fixed);
+      if (t.empty() || r.ec != std::errc() || r.ptr != t.data() + t.size()) bad(where, accepted, v);
+    }
+    // The histogram ranks in millionths of a percent.
+    if (!(p > 0 && p < 100) || std::abs(p * 1e6 - std::round(p * 1e6)) > 1e-3) bad(where, accepted, v);
+    return p;
+  });
+  if (out.size() > 20 || std::adjacent_find(out.begin(), out.end(), std::greater_equal<>()) != out.end())
+    bad(where, accepted, v);
   return out;
 }
 
@@ -278,6 +304,10 @@ const std::vector<CoreField>& core_fields() {
                                                       {"cold", WorkloadSpec::Cache::Cold},
                                                       {"warm", WorkloadSpec::Cache::Warm}});
        }},
+      {"percentiles", "--percentiles",
+       "latency percentiles the table shows and the results add to 50, 90, 99, 99.9, 99.99: ascending, each above 0 "
+       "and below 100, at most 20 (e.g. 50,95,99.999)",
+       [](WorkloadSpec& s, const json& v, const std::string& w) { s.percentiles = as_percentiles(v, w); }},
       {"shared_file", "--shared-file",
        "under mpirun: every rank uses the one --target file, each a region of its own (size / ranks)",
        [](WorkloadSpec& s, const json& v, const std::string& w) { s.shared_file = as_bool(v, w); }, true},
@@ -549,6 +579,7 @@ json to_json(const WorkloadSpec& s) {
   if (s.series_ns) j["series_ns"] = s.series_ns;
   if (s.target.kind == "file")
     j["cache"] = s.cache == WorkloadSpec::Cache::Cold ? "cold" : s.cache == WorkloadSpec::Cache::Warm ? "warm" : "as-is";
+  if (!s.percentiles.empty()) j["percentiles"] = s.percentiles;
   if (s.shared_file) j["shared_file"] = true;
   if (s.stonewall) j["stonewall"] = true;
   j["cpu_idle"] = s.cpu_idle == WorkloadSpec::CpuIdle::Shallow ? "shallow" : "as-is";

@@ -78,6 +78,9 @@ struct WorkloadSpec {
   // The file's page cache before each point and repetition: left as it is,
   // written back and dropped (fio's invalidate=1), or read in whole.
   enum class Cache { AsIs, Cold, Warm } cache = Cache::AsIs;
+  // --percentiles: the latency percentiles tables show and results add to
+  // the standard ones (figures.h); empty = the standard columns.
+  std::vector<double> percentiles;
   // Under mpirun (docs/multi-host.md): one file shared by every rank, each in
   // a region of its own; and --stonewall, every rank stopped when the first
   // finished its --ops. region_*: this rank's part of the target (set by the
