@@ -6,6 +6,8 @@ import glob
 import io
 import json
 import os
+import re
+import shutil
 import signal
 import stat
 import subprocess
@@ -619,6 +621,12 @@ class CliTest(ScratchDir, unittest.TestCase):
         self.assertEqual(plans[0]["backends"], ["sync:default", "io_uring:default"])
         self.assertEqual([pt["qd"] for pt in plans[0]["points"]], [1, 8])
         self.assertFalse(os.path.exists(self.out))
+        doc = json.loads(p.stdout)
+        self.assertEqual(doc["runs"], 4)
+        self.assertEqual(doc["estimated_ns"], 4 * 2_000_000_000)
+        self.assertIn("2 points x 2 backends x 1 repetition = 4 runs, about 8s", doc["plan"])
+        doc = json.loads(run("run", "--backend", "null", "--ops", "10", "--repeat", "3", "--dry-run").stdout)
+        self.assertEqual((doc["runs"], doc["estimated_ns"]), (3, None))
         # Checked as a run would be: bad input is still exit 2.
         p = run("run", "--rw", "read", "--rwmix-read", "70", "--dry-run")
         self.assertEqual(p.returncode, 2)
@@ -1021,6 +1029,59 @@ class PercentilesTest(ScratchDir, unittest.TestCase):
         with open(os.path.join(self.dir.name, "w.json"), "w") as f:
             json.dump({"percentiles": [50, "x"]}, f)
         self.assert_refused([(["-w", os.path.join(self.dir.name, "w.json")], "field 'percentiles'")])
+
+
+class ProgressTest(ScratchDir, unittest.TestCase):
+    """What a run says while it runs: the plan first, then where it is and the time left."""
+
+    LINE = re.compile(r"\[(\d+)/(\d+)\] randread 4k qd(\d+) \| (\w+):default \| rep (\d)/2 \| (ramp|run) .* IOPS \| "
+                      r"elapsed \d+s, left ~(\d+)s$")
+
+    def test_plan_then_status_lines_outside_a_terminal(self):
+        p = run("run", "--backend", "sync,null", "--rw", "randread", "--qd", "1,2", "--repeat", "2", "--runtime",
+                "0.4s", "--ramp", "0.1s", "--status-interval", "0.3s", "-o", self.out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stderr.splitlines()
+        self.assertEqual(lines[0], "iobench: plan: 2 points x 2 backends x 2 repetitions = 8 runs, about 4s of "
+                                   "measuring (ramps included)")
+        seen = [self.LINE.fullmatch(line.removeprefix("iobench: ")) for line in lines[1:]]
+        self.assertTrue(all(seen), lines)
+        self.assertGreaterEqual(len(seen), 8, lines)  # 4 s at one line per 0.3 s
+        runs = [int(m[1]) for m in seen]
+        self.assertEqual(runs, sorted(runs))
+        self.assertEqual({m[2] for m in seen}, {"8"})
+        # Run k is (qd, backend, repetition) in plan order.
+        for m in seen:
+            k = int(m[1]) - 1
+            self.assertEqual((m[3], m[4], m[5]), (("1", "2")[k // 4], ("sync", "null")[k // 2 % 2], str(k % 2 + 1)))
+        left = [int(m[7]) for m in seen]
+        self.assertLessEqual(left[-1], 1)
+        self.assertLessEqual(left[-1], left[0])
+
+    def test_quiet_and_interval_zero(self):
+        args = ("--backend", "null", "--runtime", "0.5s", "--repeat", "2", "--status-interval")
+        p = run("run", *args, "0.1s", "-q", "-o", self.out)
+        self.assertEqual((p.returncode, p.stderr), (0, ""))
+        p = run("run", *args, "0", "-o", self.out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stderr.splitlines(), ["iobench: plan: 1 point x 1 backend x 2 repetitions = 2 runs, "
+                                                 "about 1s of measuring (ramps included)"])
+
+    def test_bad_interval_is_refused(self):
+        self.assert_refused([(["--status-interval", v], "--status-interval: expected a duration")
+                             for v in ("soon", "50ms", "-1s")])
+
+    @unittest.skipUnless(shutil.which("script"), "script(1) (bsdutils) gives the run a terminal")
+    def test_a_terminal_gets_one_redrawn_line(self):
+        cmd = " ".join([IOBENCH, "run", "--backend", "sync", "--runtime", "0.6s", "--repeat", "2", "-o", self.out])
+        p = subprocess.run(["script", "-qfec", cmd, "/dev/null"], capture_output=True, timeout=60)
+        out = p.stdout.decode()  # bytes: text mode would turn each \r into a newline
+        self.assertEqual(p.returncode, 0, out)
+        redraws = re.findall(r"\r\x1b\[K(\[\d/2\] [^\r\n]*)", out)
+        self.assertGreater(len(redraws), 3, out)
+        self.assertNotIn("\n[", out, "every progress line is redrawn in place")
+        self.assertTrue(all("| sync:default | rep " in r and ", left " in r for r in redraws), redraws)
+        self.assertIn("[2/2]", redraws[-1])
 
 
 if __name__ == "__main__":

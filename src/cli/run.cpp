@@ -12,6 +12,8 @@
 #include "core/errors.h"
 #include "core/fs.h"
 #include "run/plan.h"
+#include "run/progress.h"
+#include "core/units.h"
 #include "run/trace.h"
 #include "core/stop_signal.h"
 #include "mpi/launch.h"
@@ -28,6 +30,7 @@ struct RunArgs {
   bool quiet = false;
   bool histogram = false;
   bool dry_run = false;
+  std::string status_interval = "10s";
   // Workload fields given as flags, in command-line spelling; parsed by the
   // same code as workload files so both accept and reject the same things.
   std::vector<std::tuple<std::string, std::string, std::string>> fields;  // flag, field, value
@@ -35,7 +38,7 @@ struct RunArgs {
 
 // What --dry-run prints: every point as the workload fields it would run
 // with, and the backends it would run on each.
-nlohmann::json dry_run_json(const std::vector<Plan>& plans) {
+nlohmann::json dry_run_json(const std::vector<Plan>& plans, const Progress& progress) {
   nlohmann::json out = nlohmann::json::array();
   for (const Plan& plan : plans) {
     nlohmann::json backends = nlohmann::json::array(), points = nlohmann::json::array();
@@ -43,7 +46,11 @@ nlohmann::json dry_run_json(const std::vector<Plan>& plans) {
     for (auto& p : plan.points) points.push_back(to_json(p));
     out.push_back({{"backends", backends}, {"points", points}});
   }
-  return {{"plans", out}};
+  const std::optional<uint64_t> estimate = progress.estimate_ns();
+  return {{"plan", progress.plan_text()},
+          {"runs", progress.runs()},
+          {"estimated_ns", estimate ? nlohmann::json(*estimate) : nlohmann::json(nullptr)},
+          {"plans", out}};
 }
 
 // Under mpirun every rank must run the same iobench on the same workload:
@@ -106,8 +113,14 @@ int run(RunArgs& a, int argc, char** argv) {
     if (!a.output.empty() && same_file_path(spec.trace, a.output))
       throw UsageError("--trace: '" + spec.trace + "' is also the --output file; give each its own path");
   }
+  const std::optional<uint64_t> interval = parse_duration_ns(a.status_interval);
+  if (!interval || (*interval && *interval < 100'000'000))
+    throw UsageError("--status-interval: expected " + std::string(kDurationHelp) + " (at least 100ms), or 0 for "
+                     "none; got '" + a.status_interval + "'");
+  const bool tty = ::isatty(STDERR_FILENO);
+  Progress progress(plans, tty ? Progress::Mode::Line : Progress::Mode::Status, *interval);
   if (a.dry_run && writes) {
-    std::string out = dump_text(dry_run_json(plans), 2) + "\n";
+    std::string out = dump_text(dry_run_json(plans, progress), 2) + "\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
   }
   if (a.dry_run) return 0;
@@ -115,9 +128,10 @@ int run(RunArgs& a, int argc, char** argv) {
   nlohmann::json context = make_context(argc, argv);
   std::unique_ptr<TraceWriter> trace;
   if (!spec.trace.empty()) trace = std::make_unique<TraceWriter>(spec.trace);
-  RunOptions opts{!a.quiet && ::isatty(STDERR_FILENO), trace.get(), mpi.get()};
+  RunOptions opts{!a.quiet && writes ? &progress : nullptr, 0, trace.get(), mpi.get()};
   std::vector<Result> results;
   for (const Plan& plan : plans) {
+    opts.plan_index = static_cast<size_t>(&plan - plans.data());
     std::vector<Result> some = run_plan(plan, stop, opts);
     results.insert(results.end(), std::make_move_iterator(some.begin()), std::make_move_iterator(some.end()));
     if (stop.received()) break;
@@ -170,7 +184,10 @@ Command add_run_command(CLI::App& app, int argc, char** argv) {
   std::vector<std::string> names;
   for (auto& f : formats()) names.emplace_back(f.name);
   sub->add_option("--format", args->format, "stdout format")->check(CLI::IsMember(names));
-  sub->add_flag("-q,--quiet", args->quiet, "no progress line");
+  sub->add_flag("-q,--quiet", args->quiet, "no plan, progress or status lines on stderr");
+  sub->add_option("--status-interval", args->status_interval,
+                  "when stderr is not a terminal, a line saying where the run is and the time left every "
+                  "DURATION (default 10s; 0: none)");
   sub->add_flag("--histogram", args->histogram, "put the latency histogram buckets in the JSON (for CDF plots)");
   sub->add_flag("--dry-run", args->dry_run, "print the points and backends the run would measure (JSON), "
                                              "after every check, and run nothing");

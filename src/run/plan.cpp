@@ -1,4 +1,5 @@
 #include "run/plan.h"
+#include "run/progress.h"
 
 #include <algorithm>
 
@@ -44,8 +45,9 @@ Result failed_result(const WorkloadSpec& point, const BackendChoice& b, const st
 // O_DIRECT (libaio: buffered kernel AIO completes inside io_submit) runs on
 // a twin of the target opened that way, unless the workload chose --direct
 // or --buffered; where O_DIRECT does not apply the twin is null.
-void run_backends(const WorkloadSpec& point, Target& target, const std::vector<BackendChoice>& backends,
-                  StopSignal& stop, const RunOptions& opts, std::vector<Result>& out) {
+void run_backends(const WorkloadSpec& point, size_t point_index, Target& target,
+                  const std::vector<BackendChoice>& backends, StopSignal& stop, const RunOptions& opts,
+                  std::vector<Result>& out) {
   WorkloadSpec direct = point;
   direct.direct = true;
   std::unique_ptr<Target> twin;
@@ -64,6 +66,7 @@ void run_backends(const WorkloadSpec& point, Target& target, const std::vector<B
       }
     }
     Target* on = wants_direct ? twin.get() : nullptr;
+    if (opts.progress) opts.progress->at(opts.plan_index, point_index, static_cast<size_t>(&b - backends.data()));
     Result r = run_point(on ? direct : point, b, on ? *on : target, stop, opts);
     if (wants_direct && r.status != Status::Skipped && (on || !no_twin.empty()))
       r.notes.insert(r.notes.begin(), on ? b.info->name + " ran with O_DIRECT, its default on files (--buffered "
@@ -122,6 +125,7 @@ std::vector<Result> run_plan(const Plan& plan, StopSignal& stop, const RunOption
   Group& g = opts.group ? *opts.group : solo();
   for (auto& planned : plan.points) {
     if (stop.received()) break;
+    const size_t point_index = static_cast<size_t>(&planned - plan.points.data());
     const WorkloadSpec point = region_of(planned, g);
     // A target per point: the block size shapes it (emu pipes). A temporary
     // file is removed when its point is done.
@@ -156,7 +160,7 @@ std::vector<Result> run_plan(const Plan& plan, StopSignal& stop, const RunOption
       for (auto& b : plan.backends) results.push_back(failed_result(point, b, v.reason));
       continue;
     }
-    run_backends(point, *target, plan.backends, stop, opts, results);
+    run_backends(point, point_index, *target, plan.backends, stop, opts, results);
   }
   return results;
 }

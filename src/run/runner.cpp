@@ -1,4 +1,5 @@
 #include "run/runner.h"
+#include "run/progress.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -562,29 +563,6 @@ class Worker {
   Rng cancel_rng_{splitmix64(p_.seed ^ 0xca9ce1)};  // apart from the offsets' generator: same offsets with or without
 };
 
-class Progress {
- public:
-  Progress(bool on, std::string label) : on_(on), label_(std::move(label)), last_t_(now_ns()) {}
-  void update(uint64_t elapsed_ns, uint64_t total_ns, uint64_t ops, const char* phase) {
-    if (!on_) return;
-    uint64_t t = now_ns();
-    double iops = t > last_t_ ? static_cast<double>(ops - std::min(ops, last_ops_)) * 1e9 / static_cast<double>(t - last_t_) : 0;
-    last_t_ = t;
-    last_ops_ = ops;
-    std::string remaining = total_ns ? format_duration(total_ns > elapsed_ns ? total_ns - elapsed_ns : 0) : "?";
-    std::fprintf(stderr, "\r\033[K%s  %s  elapsed %s  remaining %s  %s IOPS", label_.c_str(), phase,
-                 format_duration(elapsed_ns).c_str(), remaining.c_str(), format_count(iops).c_str());
-  }
-  void clear() {
-    if (on_) std::fprintf(stderr, "\r\033[K");
-  }
-
- private:
-  bool on_;
-  std::string label_;
-  uint64_t last_t_ = 0, last_ops_ = 0;
-};
-
 // How many words a thread's --series log holds: the intervals the runtime
 // makes (4096 without one), at a header and 48 buckets each, within 8 MiB.
 size_t series_words(const WorkloadSpec& spec) {
@@ -635,7 +613,7 @@ enum class Drive { Done, Interrupted, InterruptedInRamp };
 // the runtime is up, every worker finished, or a stop signal. `u0` is taken
 // when measuring began.
 Drive drive(const WorkloadSpec& spec, const Target& target, Shared& shared, const std::vector<WorkerState>& states,
-           StopSignal& stop, Progress& progress, Snapshot& u0, Group& g, double& resident) {
+           StopSignal& stop, Progress* progress, Snapshot& u0, Group& g, double& resident) {
   // Every rank starts together (the verdict is a collective call), or none
   // does: a rank whose worker failed in setup fails the repetition for all.
   const bool aborted = g.worst(shared.abort.load() ? 1 : 0, "").severity;
@@ -652,7 +630,7 @@ Drive drive(const WorkloadSpec& spec, const Target& target, Shared& shared, cons
   if (spec.ramp_ns) {
     while (!interrupted && now_ns() < t0 + spec.ramp_ns && !shared.abort.load()) {
       interrupted = stop.wait(std::min<uint64_t>(t0 + spec.ramp_ns - now_ns(), 200'000'000));
-      progress.update(now_ns() - t0, spec.ramp_ns, live_ops(states), "ramp");
+      if (progress) progress->update(now_ns() - t0, spec.ramp_ns, live_ops(states), "ramp");
     }
     // What the workers counted so far is the ramp's: never a measurement.
     // The ranks end their ramps together: the measurement starts at once
@@ -681,7 +659,7 @@ Drive drive(const WorkloadSpec& spec, const Target& target, Shared& shared, cons
     // Short waits in ops mode so the end of the run is noticed promptly.
     interrupted = stop.wait(std::min<uint64_t>(deadline - t, runtime ? 200'000'000
                                                              : spec.stonewall ? 1'000'000 : 20'000'000));
-    progress.update(now_ns() - measure_t0, runtime, live_ops(states), "run");
+    if (progress) progress->update(now_ns() - measure_t0, runtime, live_ops(states), "run");
   }
   g.settle();
   return interrupted ? Drive::Interrupted : Drive::Done;
@@ -828,7 +806,8 @@ std::optional<Metrics> run_once(const WorkloadSpec& spec, const BackendChoice& b
   }
 
   shared.ready.wait();
-  Progress progress(opts.progress && g.rank() == 0, backend.label());
+  Progress* progress = g.rank() == 0 ? opts.progress : nullptr;
+  if (progress) progress->begin(rep);
   Snapshot u0{};
   double resident = -1;
   const Drive how = drive(spec, target, shared, states, stop, progress, u0, g, resident);
@@ -843,7 +822,7 @@ std::optional<Metrics> run_once(const WorkloadSpec& spec, const BackendChoice& b
   const Snapshot u1 = Snapshot::take(target);
   for (auto& t : pool) t.join();
   target.hurry(false);
-  progress.clear();
+  if (progress) progress->end_repetition();
   if (how == Drive::InterruptedInRamp) {
     result.status = Status::Interrupted;
     return std::nullopt;

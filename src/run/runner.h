@@ -11,8 +11,11 @@ namespace iobench {
 
 class TraceWriter;
 
+class Progress;
+
 struct RunOptions {
-  bool progress = false;  // a progress line on stderr
+  Progress* progress = nullptr;  // told where the run is (rank 0 only); none: nothing shown
+  size_t plan_index = 0;         // which of the run's plans (the progress counts runs across them)
   TraceWriter* trace = nullptr;  // --trace: each point's records go here
   Group* group = nullptr;        // the ranks of an MPI run; none: this process alone
 };
