@@ -77,7 +77,8 @@ int iobench::entry(int argc, char** argv) {
   app.set_version_flag("--version", iobench::build_info::kVersion);
   app.footer("iobench micro [-o FILE] [--benchmark_*]: per-primitive costs (Google Benchmark)");
   const iobench::Command commands[] = {iobench::add_run_command(app, argc, argv), iobench::add_list_command(app),
-                                       iobench::add_compare_command(app), iobench::add_history_command(app)};
+                                       iobench::add_compare_command(app), iobench::add_history_command(app),
+                                       iobench::add_completion_command(app), iobench::add_man_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -15,5 +15,7 @@ Command add_run_command(CLI::App& app, int argc, char** argv);
 Command add_list_command(CLI::App& app);
 Command add_compare_command(CLI::App& app);
 Command add_history_command(CLI::App& app);
+Command add_completion_command(CLI::App& app);
+Command add_man_command(CLI::App& app);
 
 }  // namespace iobench

@@ -195,8 +195,14 @@ Command add_run_command(CLI::App& app, int argc, char** argv) {
   for (const FieldInfo& f : workload_parser().fields()) {
     std::string flag = f.flag, field(f.field);
     if (!f.is_switch) {
-      sub->add_option_function<std::string>(
+      CLI::Option* o = sub->add_option_function<std::string>(
           flag, [args, flag, field](const std::string& v) { args->fields.emplace_back(flag, field, v); }, f.help);
+      // A short list of values shows in --help and the man page as {a,b,c}.
+      if (!f.choices.empty() && f.choices.size() <= 40 && !f.combines) {
+        std::string list = f.choices;
+        std::replace(list.begin(), list.end(), '|', ',');
+        o->type_name("{" + list + "}");
+      }
       continue;
     }
     sub->add_flag_callback(flag, [args, flag, field] { args->fields.emplace_back(flag, field, "true"); }, f.help);

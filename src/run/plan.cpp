@@ -84,7 +84,14 @@ const WorkloadParser& workload_parser() {
     std::vector<const OptionDecl*> options;
     for (auto& t : target_registry()) options.insert(options.end(), t.options.begin(), t.options.end());
     for (auto& b : registry()) options.insert(options.end(), b.options.begin(), b.options.end());
-    return WorkloadParser(std::move(options));
+    std::string backends = "all|all:*", targets;
+    for (auto& b : registry()) {
+      backends += "|" + b.name + "|" + b.name + ":*";
+      for (auto& v : b.variants) backends += "|" + b.name + ":" + v.name;
+    }
+    for (auto& t : target_registry())
+      targets += (targets.empty() ? "" : "|") + std::string(t.name) + (t.arg == TargetArg::None ? "" : ":");
+    return WorkloadParser(std::move(options), {{"backends", backends}, {"target", targets}});
   }();
   return parser;
 }

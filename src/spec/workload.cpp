@@ -133,14 +133,26 @@ std::string as_string(const json& v, const std::string& where, const std::string
   return v.get<std::string>();
 }
 
+// The names of an enum's values, '|'-separated in declaration order: the
+// parser maps name i to value i, and the field table offers the same names
+// (completion, list --json).
+constexpr std::string_view kRwNames = "read|write|randread|randwrite|randrw", kFsyncKinds = "fsync|fdatasync",
+                           kCacheNames = "as-is|cold|warm", kOnErrorNames = "continue|stop", kWaitNames = "block|spin",
+                           kDrainNames = "wait|cancel", kCpuIdleNames = "as-is|shallow";
+
 template <typename E>
-E as_enum(const json& v, const std::string& where, std::initializer_list<std::pair<const char*, E>> names) {
+E as_enum(const json& v, const std::string& where, std::string_view names) {
   std::string accepted = "one of ";
-  for (auto& [n, e] : names) accepted += std::string(accepted.size() > 7 ? ", " : "") + n;
-  if (v.is_string())
-    for (auto& [n, e] : names)
-      if (v.get<std::string>() == n) return e;
-  bad(where, accepted, v);
+  size_t i = 0, found = SIZE_MAX;
+  for (size_t from = 0; from <= names.size(); ++i) {
+    const size_t bar = std::min(names.find('|', from), names.size());
+    const std::string_view name = names.substr(from, bar - from);
+    accepted += (i ? ", " : "") + std::string(name);
+    if (v.is_string() && v.get<std::string>() == name) found = i;
+    from = bar + 1;
+  }
+  if (found == SIZE_MAX) bad(where, accepted, v);
+  return static_cast<E>(found);
 }
 
 // A sweepable field: a JSON array or "a,b,c" gives a list, else one value.
@@ -198,9 +210,7 @@ const std::vector<CoreField>& core_fields() {
        [](WorkloadSpec& s, const json& v, const std::string& w) { s.name = as_string(v, w, "a non-empty name"); }},
       {"rw", "--rw", "read, write, randread, randwrite or randrw",
        [](WorkloadSpec& s, const json& v, const std::string& w) {
-         s.rw = as_enum<RwMode>(v, w, {{"read", RwMode::Read}, {"write", RwMode::Write},
-                                       {"randread", RwMode::RandRead}, {"randwrite", RwMode::RandWrite},
-                                       {"randrw", RwMode::RandRW}});
+         s.rw = as_enum<RwMode>(v, w, kRwNames);
        }},
       {"rwmix_read", "--rwmix-read", "percent of reads in randrw (0-100)",
        [](WorkloadSpec& s, const json& v, const std::string& w) { s.rwmix_read = static_cast<unsigned>(as_uint(v, w, 0, 100)); }},
@@ -243,8 +253,7 @@ const std::vector<CoreField>& core_fields() {
       {"fsync_kind", "--fsync-kind", "fsync or fdatasync: what --fsync-every's flush asks for, through each model's own "
                                      "interface (aio_fsync, IOCB_CMD_FSYNC/FDSYNC, IORING_OP_FSYNC)",
        [](WorkloadSpec& s, const json& v, const std::string& w) {
-         s.fsync_kind = as_enum<WorkloadSpec::FsyncKind>(v, w, {{"fsync", WorkloadSpec::FsyncKind::Fsync},
-                                                                {"fdatasync", WorkloadSpec::FsyncKind::Fdatasync}});
+         s.fsync_kind = as_enum<WorkloadSpec::FsyncKind>(v, w, kFsyncKinds);
          s.fsync_kind_given = true;
        }},
       {"rate_iops", "--rate", "IOPS limit per job; latency then counts from the intended issue time",
@@ -300,9 +309,7 @@ const std::vector<CoreField>& core_fields() {
        "a file target's page cache before each point and repetition: as-is (default: left alone), cold (written "
        "back and dropped, as fio does) or warm (read in whole)",
        [](WorkloadSpec& s, const json& v, const std::string& w) {
-         s.cache = as_enum<WorkloadSpec::Cache>(v, w, {{"as-is", WorkloadSpec::Cache::AsIs},
-                                                      {"cold", WorkloadSpec::Cache::Cold},
-                                                      {"warm", WorkloadSpec::Cache::Warm}});
+         s.cache = as_enum<WorkloadSpec::Cache>(v, w, kCacheNames);
        }},
       {"percentiles", "--percentiles",
        "latency percentiles the table shows and the results add to 50, 90, 99, 99.9, 99.99: ascending, each above 0 "
@@ -315,7 +322,7 @@ const std::vector<CoreField>& core_fields() {
        [](WorkloadSpec& s, const json& v, const std::string& w) { s.stonewall = as_bool(v, w); }, true},
       {"on_error", "--on-error", "continue or stop",
        [](WorkloadSpec& s, const json& v, const std::string& w) {
-         s.on_error = as_enum<OnError>(v, w, {{"continue", OnError::Continue}, {"stop", OnError::Stop}});
+         s.on_error = as_enum<OnError>(v, w, kOnErrorNames);
        }},
       {"allow_overwrite", "--allow-overwrite", "allow writing a file or device iobench did not create",
        [](WorkloadSpec& s, const json& v, const std::string& w) { s.allow_overwrite = as_bool(v, w); }, true},
@@ -338,8 +345,7 @@ const std::vector<CoreField>& core_fields() {
        "block, or spin: wait for completions by polling the interface without sleeping (zero-timeout poll, "
        "sigtimedwait, io_getevents, CQ peek, aio_error), so the cost of being woken is left out",
        [](WorkloadSpec& s, const json& v, const std::string& w) {
-         s.wait = as_enum<WorkloadSpec::Wait>(v, w, {{"block", WorkloadSpec::Wait::Block},
-                                                      {"spin", WorkloadSpec::Wait::Spin}});
+         s.wait = as_enum<WorkloadSpec::Wait>(v, w, kWaitNames);
        }},
       {"cancel_pct", "--cancel-pct",
        "cancel this percent of requests (0-100, chosen by the seed) right after their submission: aio_cancel, "
@@ -348,15 +354,13 @@ const std::vector<CoreField>& core_fields() {
       {"drain", "--drain",
        "wait, or cancel: when a time-based run ends, cancel the requests still in flight instead of waiting for them",
        [](WorkloadSpec& s, const json& v, const std::string& w) {
-         s.drain = as_enum<WorkloadSpec::Drain>(v, w, {{"wait", WorkloadSpec::Drain::Wait},
-                                                        {"cancel", WorkloadSpec::Drain::Cancel}});
+         s.drain = as_enum<WorkloadSpec::Drain>(v, w, kDrainNames);
        }},
       {"cpu_idle", "--cpu-idle",
        "as-is, or shallow: idle CPUs poll instead of halting while a point runs (holds /dev/cpu_dma_latency at 0; "
        "root): a wake-up then costs no exit from a halt state, which on a VM is tens of us",
        [](WorkloadSpec& s, const json& v, const std::string& w) {
-         s.cpu_idle = as_enum<WorkloadSpec::CpuIdle>(v, w, {{"as-is", WorkloadSpec::CpuIdle::AsIs},
-                                                            {"shallow", WorkloadSpec::CpuIdle::Shallow}});
+         s.cpu_idle = as_enum<WorkloadSpec::CpuIdle>(v, w, kCpuIdleNames);
        }},
   };
   return table;
@@ -420,7 +424,9 @@ uint64_t WorkloadSpec::get(const OptionDecl& d) const {
   return d.fallback.value_or(0);
 }
 
-WorkloadParser::WorkloadParser(std::vector<const OptionDecl*> options) : options_(std::move(options)) {}
+WorkloadParser::WorkloadParser(std::vector<const OptionDecl*> options,
+                               std::vector<std::pair<std::string_view, std::string>> choices)
+    : options_(std::move(options)), choices_(std::move(choices)) {}
 
 void WorkloadParser::set(WorkloadSpec& spec, std::string_view key, const json& value, const std::string& where) const {
   for (auto& f : core_fields())
@@ -445,8 +451,22 @@ void WorkloadParser::set(WorkloadSpec& spec, std::string_view key, const json& v
 
 std::vector<FieldInfo> WorkloadParser::fields() const {
   std::vector<FieldInfo> out;
-  for (auto& f : core_fields()) out.push_back({f.field, std::string(f.flag), std::string(f.help), "", f.is_switch, f.off_flag});
-  for (const OptionDecl* d : options_) out.push_back({d->field, d->flag(), std::string(d->owner) + ": " + std::string(d->help), d->owner, false, {}});
+  static constexpr std::pair<std::string_view, std::string_view> kEnums[] = {
+      {"rw", kRwNames},     {"fsync_kind", kFsyncKinds}, {"cache", kCacheNames},      {"on_error", kOnErrorNames},
+      {"wait", kWaitNames}, {"drain", kDrainNames},      {"cpu_idle", kCpuIdleNames}, {"distribution", "uniform|zipf:"}};
+  for (auto& f : core_fields()) {
+    out.push_back({f.field, std::string(f.flag), std::string(f.help), "", f.is_switch, f.off_flag, {}, false});
+    for (auto& [field, names] : kEnums)
+      if (field == f.field) out.back().choices = names;
+    for (auto& [field, names] : choices_)
+      if (field == f.field) out.back().choices = names;
+  }
+  for (const OptionDecl* d : options_) {
+    out.push_back({d->field, d->flag(), std::string(d->owner) + ": " + std::string(d->help), d->owner, false, {}, {},
+                   d->type == OptionType::FlagSet});
+    if (d->type == OptionType::Choice) out.back().choices = d->choices;
+    if (d->type == OptionType::FlagSet) out.back().choices = "none|" + std::string(d->choices);
+  }
   return out;
 }
 

@@ -122,12 +122,17 @@ struct FieldInfo {
   std::string_view owner;     // "" for the fields every workload has
   bool is_switch = false;     // a flag without a value (--verify)
   std::string_view off_flag;  // the switch that sets it false (--buffered), if any
+  std::string choices;        // the values it takes, '|'-separated, where they are a list ("" otherwise)
+  bool combines = false;      // its values join with '+' (a FlagSet: "coop+single")
 };
 
 // Parses workload fields: the common ones and the given owner-declared options.
 class WorkloadParser {
  public:
-  explicit WorkloadParser(std::vector<const OptionDecl*> options = {});
+  // choices: the values of fields whose names the layers above know
+  // (backend, target), for FieldInfo::choices.
+  explicit WorkloadParser(std::vector<const OptionDecl*> options = {},
+                          std::vector<std::pair<std::string_view, std::string>> choices = {});
 
   // Sets one field from a JSON value (numbers, strings such as "4k"/"500ms",
   // booleans). `where` prefixes the error: "--bs" or "quick.json: field 'bs'".
@@ -144,6 +149,7 @@ class WorkloadParser {
 
  private:
   std::vector<const OptionDecl*> options_;
+  std::vector<std::pair<std::string_view, std::string>> choices_;
 };
 
 // Cross-field checks that need no target or backend (alignment with direct,
