@@ -98,15 +98,13 @@ class EmuTarget final : public Target {
 
   ~EmuTarget() override {
     stop_.store(true);
-    uint64_t one = 1;
-    (void)::write(wake_.get(), &one, sizeof one);
+    wake();
     thread_.join();
   }
 
   void hurry(bool on) const override {
     hurry_.store(on, std::memory_order_release);
-    uint64_t one = 1;
-    (void)::write(wake_.get(), &one, sizeof one);
+    wake();
   }
 
   KernelAio kernel_aio() const override { return KernelAio::Blocks; }
@@ -150,8 +148,7 @@ class EmuTarget final : public Target {
       pending_.push_back({id, Chan{std::move(aw), std::move(br)}});
       has_pending_.store(true, std::memory_order_release);
     }
-    uint64_t one = 1;
-    (void)::write(wake_.get(), &one, sizeof one);
+    wake();
     return ch;
   }
 
@@ -293,10 +290,18 @@ class EmuTarget final : public Target {
     pub_invol_.store(u.involuntary, std::memory_order_relaxed);
   }
 
+  // Wakes the emulator's thread. An eventfd write fails only when its
+  // counter would overflow, and then the thread has wakes pending anyway.
+  void wake() const {
+    const uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(wake_.get(), &one, sizeof one);
+  }
+
   void on_event(const epoll_event& ev) {
     if (ev.data.u64 == kWakeKey) {
       uint64_t v;
-      (void)::read(wake_.get(), &v, sizeof v);
+      // Only resets the eventfd: nothing to do if it was already reset.
+      [[maybe_unused]] const ssize_t n = ::read(wake_.get(), &v, sizeof v);
       return;
     }
     uint64_t id = ev.data.u64 >> 1;
