@@ -180,6 +180,7 @@ class FioTest(ScratchDir, unittest.TestCase):
             (["--fio", self.job("[j]\nsize=1m\nioengine=mmap\n", "m.fio")], "[j] ioengine=mmap"),
             (["--fio", self.job("[j]\nsize=1m\n", "ok.fio"), "-w", "x.json"], "not both"),
             (["--fio-lenient"], "--fio-lenient: only with --fio"),
+            (["--fio", "/dev/zero"], "'/dev/zero' is not a fio job file (not a regular file)"),
             (["--fio", self.job("[j]\nsize=1m\nrwmixread=120\n", "x.fio")], "[j] rwmixread=120: expected an integer"),
         ]
         self.assert_refused(cases)

@@ -1,5 +1,7 @@
 #include "spec/fio.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -64,6 +66,11 @@ struct Reader {
 
   void read(const std::string& path, int depth) {
     if (depth > 8) throw UsageError("--fio: '" + path + "': includes nested more than 8 deep");
+    // A job file is a small regular file: not /dev/zero, a FIFO or a disk image.
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && (!S_ISREG(st.st_mode) || st.st_size > (1 << 20)))
+      throw UsageError("--fio: '" + path + "' is not a fio job file (" +
+                       (S_ISREG(st.st_mode) ? "larger than 1 MiB" : "not a regular file") + ")");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw UsageError("--fio: cannot read '" + path + "': " + std::strerror(errno));
     std::stringstream buf;
