@@ -30,22 +30,11 @@ struct Cmd {
   std::vector<std::string> subs;
 };
 
-std::vector<std::string> split(std::string_view s, char sep) {
-  std::vector<std::string> out;
-  if (s.empty()) return out;
-  for (size_t from = 0; from <= s.size();) {
-    const size_t to = std::min(s.find(sep, from), s.size());
-    out.emplace_back(s.substr(from, to - from));
-    from = to + 1;
-  }
-  return out;
-}
-
 // A value list: the workload field's, else an IsMember check's "{a,b,c}".
 std::vector<std::string> values_of(const CLI::App& app, const CLI::Option& o) {
   if (app.get_name() == "run")
     for (const FieldInfo& f : workload_parser().fields())
-      if (o.check_lname(f.flag.substr(2))) return split(f.choices, '|');
+      if (o.check_lname(f.flag.substr(2))) return f.choice_list();
   for (int i = 0;; ++i) {
     const CLI::Validator* v = nullptr;
     try {
@@ -54,7 +43,12 @@ std::vector<std::string> values_of(const CLI::App& app, const CLI::Option& o) {
       return {};
     }
     const std::string d = v->get_description();
-    if (d.size() > 2 && d.front() == '{' && d.back() == '}') return split(std::string_view(d).substr(1, d.size() - 2), ',');
+    if (d.size() > 2 && d.front() == '{' && d.back() == '}') {
+      std::vector<std::string> out;
+      std::stringstream items(d.substr(1, d.size() - 2));
+      for (std::string item; std::getline(items, item, ',');) out.push_back(item);
+      return out;
+    }
   }
 }
 

@@ -52,15 +52,8 @@ int list(bool as_json) {
   for (const FieldInfo& f : workload_parser().fields()) {
     doc["fields"].push_back({{"field", f.field}, {"flag", f.flag}, {"help", f.help}, {"owner", f.owner}});
     if (!f.off_flag.empty()) doc["fields"].back()["off_flag"] = f.off_flag;
-    if (!f.choices.empty()) {
-      json& c = doc["fields"].back()["choices"] = json::array();
-      for (size_t from = 0; from <= f.choices.size();) {
-        const size_t bar = std::min(f.choices.find('|', from), f.choices.size());
-        c.push_back(f.choices.substr(from, bar - from));
-        from = bar + 1;
-      }
-      if (f.combines) doc["fields"].back()["combines"] = true;
-    }
+    if (!f.choices.empty()) doc["fields"].back()["choices"] = f.choice_list();
+    if (f.combines) doc["fields"].back()["combines"] = true;
   }
   doc["mpi"] = built_with_mpi();
   if (as_json) {

@@ -449,6 +449,16 @@ void WorkloadParser::set(WorkloadSpec& spec, std::string_view key, const json& v
   throw UsageError(where + ": unknown field '" + std::string(key) + "' (accepted: " + accepted + ")");
 }
 
+std::vector<std::string> FieldInfo::choice_list() const {
+  std::vector<std::string> out;
+  for (size_t from = 0; from < choices.size();) {
+    const size_t bar = std::min(choices.find('|', from), choices.size());
+    out.push_back(choices.substr(from, bar - from));
+    from = bar + 1;
+  }
+  return out;
+}
+
 std::vector<FieldInfo> WorkloadParser::fields() const {
   std::vector<FieldInfo> out;
   static constexpr std::pair<std::string_view, std::string_view> kEnums[] = {

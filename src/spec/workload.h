@@ -124,6 +124,7 @@ struct FieldInfo {
   std::string_view off_flag;  // the switch that sets it false (--buffered), if any
   std::string choices;        // the values it takes, '|'-separated, where they are a list ("" otherwise)
   bool combines = false;      // its values join with '+' (a FlagSet: "coop+single")
+  std::vector<std::string> choice_list() const;
 };
 
 // Parses workload fields: the common ones and the given owner-declared options.
