@@ -112,6 +112,10 @@ class FioTest(ScratchDir, unittest.TestCase):
             """)
         (plan,) = doc["plans"]
         self.assertEqual(plan["backends"], ["sync:default", "io_uring:default", "libaio:getevents"])
+        # A synchronous engine's depth is 1 whatever iodepth says, so it sweeps with an engine at iodepth=1.
+        doc = self.dry("[global]\nsize=4m\nstonewall\n[a]\nioengine=psync\niodepth=8\n[b]\nioengine=io_uring\n"
+                       "iodepth=1\n")
+        self.assertEqual(doc["plans"][0]["backends"], ["sync:default", "io_uring:default"])
         doc = self.dry("[global]\nsize=4m\nstonewall\nioengine=libaio\n[a]\niodepth=1\n[b]\niodepth=4\n[c]\niodepth=16\n")
         self.assertEqual([p["qd"] for p in doc["plans"][0]["points"]], [1, 4, 16])
         # Two fields apart: two workloads, run one after the other.

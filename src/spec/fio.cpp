@@ -238,12 +238,15 @@ class Translator {
       throw UsageError("--fio: " + file_ + " [" + job_.name + "]: no size= (fio needs one for a file it creates)");
     used("size"), used("filename"), used("directory");
 
-    if (o.count("iodepth")) {
-      const uint64_t qd = count("iodepth", o["iodepth"], 4096);
-      if (sync && qd > 1)
-        job_.notes.push_back("iodepth=" + o["iodepth"] + " ignored, as fio ignores it for a synchronous engine "
-                             "(numjobs threads are its only concurrency)");
-      else set("qd", qd, "iodepth=" + o["iodepth"]);
+    // fio's depth is 1 unless iodepth says otherwise, and always 1 with a
+    // synchronous engine (numjobs threads are its only concurrency).
+    const uint64_t qd = o.count("iodepth") ? count("iodepth", o["iodepth"], 4096) : 1;
+    if (sync && qd > 1) {
+      job_.notes.push_back("iodepth=" + o["iodepth"] + " ignored, as fio ignores it for a synchronous engine "
+                           "(numjobs threads are its only concurrency)");
+      set("qd", 1, "a synchronous engine");
+    } else {
+      set("qd", qd, o.count("iodepth") ? "iodepth=" + o["iodepth"] : "fio's default iodepth=1");
     }
     if (o.count("numjobs")) set("jobs", count("numjobs", o["numjobs"], 256), "numjobs=" + o["numjobs"]);
 
