@@ -230,7 +230,8 @@ Command add_completion_command(CLI::App& app) {
   auto shell = std::make_shared<std::string>();
   CLI::App* sub = app.add_subcommand("completion", "print a completion script: source <(iobench completion bash)");
   sub->add_option("SHELL", *shell, "the shell")->required()->check(CLI::IsMember({"bash"}));
-  return {sub, [&app] {
+  // The lambda keeps `shell` alive: CLI11 writes into it while parsing.
+  return {sub, [&app, shell] {
             const std::string text = bash_script(tree(app));
             std::fwrite(text.data(), 1, text.size(), stdout);
             return 0;
