@@ -126,9 +126,7 @@ std::optional<uint64_t> fio_size(const std::string& text, unsigned kb_base) {
   const char* prefixes = "kmgtp";
   const char* p = std::strchr(prefixes, unit[0]);
   if (!p || !*p) return std::nullopt;
-  const bool two = (kb_base == 1024) != iec;
-  const bool si_b = !iec && rest == "b" && kb_base == 1000;  // "kB" with kb_base 1000: 1000
-  const uint64_t base = two && !si_b ? 1024 : 1000;
+  const uint64_t base = (kb_base == 1024) != iec ? 1024 : 1000;
   uint64_t m = 1;
   for (const char* q = prefixes; q <= p; ++q) m *= base;
   if (n > UINT64_MAX / m) return std::nullopt;
