@@ -6,6 +6,7 @@
 #include <cstring>
 #include <iostream>
 #include <new>
+#include <string>
 #include <system_error>
 
 #include "cli/commands.h"
@@ -64,10 +65,11 @@ int iobench::entry(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "micro") == 0) {
     for (int i = 2; i < argc; ++i)
       if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-        std::printf("iobench micro: the cost of each I/O primitive (Google Benchmark)\n"
-                    "  -o FILE                 write the JSON report to FILE\n"
-                    "  --benchmark_filter=RE   run only matching benchmarks (and every other --benchmark_* flag)\n"
-                    "  --benchmark_list_tests  list them\n");
+        std::printf("iobench micro: %s\n", iobench::kMicroHelp);
+        for (const iobench::MicroFlag& f : iobench::kMicroFlags) {
+          const std::string flag = std::string(f.name) + (*f.value ? (f.name[1] == '-' ? "=" : " ") : "") + f.value;
+          std::printf("  %-28s %s\n", flag.c_str(), f.help);
+        }
         return 0;
       }
     return flushed(reporting_errors([&] { return iobench::run_micro(argc - 1, argv + 1); }));

@@ -84,13 +84,9 @@ std::vector<Cmd> tree(const CLI::App& root) {
   walk(root, "", cmds);
   // micro is dispatched before CLI11 (its flags are Google Benchmark's).
   cmds.front().subs.push_back("micro");
-  cmds.push_back({"micro", "the cost of each I/O primitive (Google Benchmark)",
-                  {{{"-o"}, true, {}, "write the JSON report to FILE", "FILE"},
-                   {{"--benchmark_filter"}, true, {}, "run only the benchmarks matching this regular expression", "RE"},
-                   {{"--benchmark_list_tests"}, false, {}, "list them", ""},
-                   {{"--benchmark_repetitions"}, true, {}, "repetitions of each benchmark", "N"}},
-                  {},
-                  {}});
+  Cmd micro{"micro", kMicroHelp, {}, {}, {}};
+  for (const MicroFlag& f : kMicroFlags) micro.opts.push_back({{f.name}, *f.value != 0, {}, f.help, f.value});
+  cmds.push_back(std::move(micro));
   return cmds;
 }
 

@@ -40,16 +40,13 @@ json metrics_json(const Metrics& m, bool histogram, const std::vector<double>& p
   j["counters"] = counters;
   for (auto& h : histogram_fields()) {
     if (!j.contains(std::string(h.key))) continue;
-    json& out = j[std::string(h.key)]["percentiles"];
-    for (double q : percentiles) out[percentile_key(q)] = (m.*h.hist).percentile(q);
+    json& out = j[std::string(h.key)];
+    for (double q : percentiles) out["percentiles"][percentile_key(q)] = (m.*h.hist).percentile(q);
+    if (!histogram) continue;
+    json b = json::array();
+    for (auto& [v, n] : (m.*h.hist).buckets()) b.push_back({v, n});
+    out["histogram"] = b;
   }
-  if (histogram)
-    for (auto& h : histogram_fields()) {
-      if (!j.contains(std::string(h.key))) continue;
-      json b = json::array();
-      for (auto& [v, n] : (m.*h.hist).buckets()) b.push_back({v, n});
-      j[std::string(h.key)]["histogram"] = b;
-    }
   return j;
 }
 
