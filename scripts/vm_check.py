@@ -34,6 +34,19 @@ class Checker:
             print(f"FAIL [{self.kernel}] {what}", file=sys.stderr)
 
 
+def show_console(text, kernel):
+    """The part of the console a CI log needs to explain a failure: from the first kernel complaint
+    (80 lines), or the last 60 lines when the suite stopped without one."""
+    lines = text.splitlines()
+    first = next((i for i, line in enumerate(lines) if KERNEL_TROUBLE.search(line)), None)
+    part = lines[max(0, first - 20):first + 80] if first is not None else lines[-60:]
+    print(f"---- console of {kernel} ({'from the first kernel complaint' if first is not None else 'its end'}) ----",
+          file=sys.stderr)
+    for line in part:
+        print(f"| {line}", file=sys.stderr)
+    print("---- end of console excerpt ----", file=sys.stderr)
+
+
 def parse(text):
     steps = dict(re.findall(r"@@IOBENCH-STEP (\S+) (-?\d+)@@", text))
     info = dict(re.findall(r"@@IOBENCH-INFO[^@]*?(\w+)=(\S+?)@@", text))
@@ -226,6 +239,8 @@ def main():
     c.check(info.get("qdepth_after_dev") == "16", "--dev-qdepth set the module's qdepth")
     c.check(steps.get("nullb-load") == "0", "null_blk loaded with timer completions and poll queues")
     c.check(len(files) == 11, f"all 11 result documents came back (got {len(files)})")
+    if "@@IOBENCH-DONE@@" not in text or KERNEL_TROUBLE.search(text):
+        show_console(text, a.kernel)
     print(f"vm-check [{a.kernel}]: {c.passed} passed, {len(c.failures)} failed")
     sys.exit(1 if c.failures else 0)
 
