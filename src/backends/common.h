@@ -121,14 +121,17 @@ inline void restamp(Request* const* reqs, int n, uint64_t now) {
 }
 
 // Runs one submission call for the n requests it carries: stamps them at its
-// start and records how long it took (submit_ns: the call is inside it).
+// start and records how long it took (submit_ns: the call is inside it). The
+// clock read at its end goes to *end when asked for: what the call saw
+// complete before that read may take it as its completion stamp.
 template <typename Call>
-auto timed_call(Request* const* reqs, int n, Call&& call) {
+auto timed_call(Request* const* reqs, int n, Call&& call, uint64_t* end = nullptr) {
   const uint64_t t0 = now_ns();
   restamp(reqs, n, t0);
   auto ret = call();
-  const uint64_t spent = now_ns() - t0;
-  for (int i = 0; i < n; ++i) reqs[i]->submit_ns = spent;
+  const uint64_t t1 = now_ns();
+  for (int i = 0; i < n; ++i) reqs[i]->submit_ns = t1 - t0;
+  if (end) *end = t1;
   return ret;
 }
 
