@@ -7,7 +7,9 @@ the set asked for, and a set the kernel refuses is a skip naming the flag
 (forced with IOBENCH_URING_REFUSE, as a kernel without it would). Readiness
 through io_uring (POLL_ADD, multishot or single-shot) and kernel AIO
 (IOCB_CMD_POLL) on emu, every block verified; skipped on files and where the
-kernel lacks the opcode, with the reason."""
+kernel lacks the opcode, with the reason. What the run loop reads of the
+clock: an inline io_uring completion is stamped by its submit call, and
+--lat-sample times a sample of the requests."""
 import json
 import os
 import unittest
@@ -69,6 +71,46 @@ class LoopStampTest(ScratchDir, unittest.TestCase):
                 self.assertGreater(lat["50"], sub["50"])
             else:
                 self.assertEqual((lat["50"], lat["90"]), (sub["50"], sub["90"]), res["variant"])
+
+
+class LatSampleTest(ScratchDir, unittest.TestCase):
+    """--lat-sample N times one request in N: the latency histograms hold that many samples (and say so),
+    IOPS and bytes count every request, and an emu run's notification delays come from the same requests."""
+
+    def test_one_request_in_n_is_timed_and_every_one_counted(self):
+        data = os.path.join(self.dir.name, "data")
+        self.run_ok("--target", "file:" + data, "--size", "16M", "--rw", "randread", "--qd", "1", "--ops", "20000",
+                    "--cache", "warm", "--lat-sample", "10", "--histogram", "--backend", "io_uring,sync,libaio")
+        with open(self.out) as f:
+            results = json.load(f)["results"]
+        for r in results:
+            with self.subTest(backend=r["backend"]):
+                s = r["summary"]
+                self.assertEqual(r["workload"]["lat_sample"], 10)
+                self.assertEqual((s["ops"], s["errors"], s["bytes"]), (20000, 0, 20000 * 4096))
+                n = s["lat_ns"]["samples"]
+                self.assertTrue(1500 < n < 2500, n)  # binomial(20000, 0.1): sd 42
+                self.assertEqual(sum(c for _, c in s["lat_ns"]["histogram"]), n)
+                if "submit_ns" in s:
+                    self.assertEqual(s["submit_ns"]["samples"], n)
+                self.assertTrue(any(f"from {n} of 20000 requests" in note for note in r["notes"]), r["notes"])
+
+    def test_notification_delays_come_from_the_sampled_reads(self):
+        self.run_ok("--target", "emu", "--backend", "poll:epoll", "--rw", "read", "--qd", "4", "--ops", "2000",
+                    "--verify", "--lat-sample", "4")
+        with open(self.out) as f:
+            s = json.load(f)["results"][0]["summary"]
+        self.assertEqual(s["ops"], 2000)
+        self.assertEqual(s["notify_ns"]["samples"], s["lat_ns"]["samples"])
+        self.assertTrue(300 < s["lat_ns"]["samples"] < 700)
+
+    def test_bad_values_and_figures_that_need_every_request_are_refused(self):
+        self.assert_refused([(["--lat-sample", "0"], "--lat-sample"), (["--lat-sample", "65537"], "1 to 65536"),
+                             (["--lat-sample", "x"], "--lat-sample"),
+                             (["--lat-sample", "8", "--series", "100ms"], "--series needs every request timed"),
+                             (["--lat-sample", "8", "--rate", "1000"], "--rate needs every request timed"),
+                             (["--lat-sample", "8", "--trace", os.path.join(self.dir.name, "t.json")],
+                              "--trace needs every request timed")])
 
 
 class UringSetupTest(ScratchDir, unittest.TestCase):

@@ -37,6 +37,7 @@ struct Request {
   uint64_t done_ns = 0;   // when the runner saw its last completion: the slot free again
   uint64_t submit_ns = 0; // how long its own submission call took (kCapTimedSubmit engines)
   bool intended = false;  // start_ns is the --rate intended issue time, not to be restamped
+  bool timed = true;      // --lat-sample drew it: stamped and in the latency figures; else no clock is read for it
   bool cancel_refused = false;  // the interface would not try to cancel it (Engine::cancel said no)
   uint64_t cancel_ns = 0;       // when the runner asked for it to be cancelled; 0: never
   uint32_t slot = 0;      // index in the job's request array, stable for its life

@@ -108,7 +108,7 @@ inline bool io_on_ready(Request& r, int fd, bool seekable, Counters& c, uint64_t
     return false;
   }
   r.result = res;
-  r.end_ns = now_ns();
+  if (r.timed) r.end_ns = now_ns();
   return true;
 }
 
@@ -126,11 +126,17 @@ inline void restamp(Request* const* reqs, int n, uint64_t now) {
 // complete before that read may take it as its completion stamp.
 template <typename Call>
 auto timed_call(Request* const* reqs, int n, Call&& call, uint64_t* end = nullptr) {
+  bool timed = false;  // --lat-sample drew none of them: no clock read, no submission time
+  for (int i = 0; i < n && !timed; ++i) timed = reqs[i]->timed;
+  if (!timed) {
+    if (end) *end = 0;
+    return call();
+  }
   const uint64_t t0 = now_ns();
   restamp(reqs, n, t0);
   auto ret = call();
   const uint64_t t1 = now_ns();
-  for (int i = 0; i < n; ++i) reqs[i]->submit_ns = t1 - t0;
+  for (int i = 0; i < n; ++i) reqs[i]->submit_ns = reqs[i]->timed ? t1 - t0 : 0;
   if (end) *end = t1;
   return ret;
 }

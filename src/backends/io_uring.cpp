@@ -222,6 +222,7 @@ class UringEngine final : public Engine {
       // Taken only when no earlier snapshot is pending, so no completion
       // gets a stamp later than one it already had.
       const bool snap = posted_ == 0;
+      uint64_t end = 0;
       int ret = timed_call(
           reqs, queued,
           [&] {
@@ -229,7 +230,11 @@ class UringEngine final : public Engine {
             if (snap) posted_ = io_uring_cq_ready(&ring_);
             return got;
           },
-          &posted_ns_);
+          &end);
+      if (snap) {
+        posted_ns_ = end;
+        if (!end) posted_ = 0;  // --lat-sample drew none: the call read no clock
+      }
       if (ret < 0) throw RuntimeError("io_uring_submit failed: " + errno_text(-ret));
     }
     ch_.ring(reqs, queued);

@@ -38,7 +38,7 @@ class SyncEngine final : public Engine {
         r->result = do_io(ch_.fd(0, r->op), *r, seekable_);
         counters_.syscalls++;
       }
-      r->end_ns = now_ns();
+      if (r->timed) r->end_ns = now_ns();
       done_.push(r);
     }
     counters_.batch(static_cast<uint64_t>(n));
@@ -96,7 +96,7 @@ class NowaitEngine final : public Engine {
         // EAGAIN: it would block; EOPNOTSUPP: this file cannot say (then every request falls back).
         if (got >= 0 || (errno != EAGAIN && errno != EOPNOTSUPP)) {
           r->result = got >= 0 ? got : -errno;
-          r->end_ns = now_ns();
+          if (r->timed) r->end_ns = now_ns();
           done_.push(r);
           continue;
         }
@@ -158,7 +158,7 @@ class NowaitEngine final : public Engine {
       // No counting here: the job counted the flush it handed over (fsyncs),
       // and the workers' system calls are the helpers' (cpu.helpers_ns).
       r->result = r->op == Op::Fsync ? flush(ch_.fd(r->slot, r->op), spec_) : do_io(ch_.fd(r->slot, r->op), *r, seekable_);
-      r->end_ns = now_ns();
+      if (r->timed) r->end_ns = now_ns();
       b.state.store(kDone, std::memory_order_release);
       ready_.fetch_add(1, std::memory_order_release);
       futex_wake(ready_);

@@ -24,7 +24,7 @@ json& at_path(json& j, const std::string& path) {
   return *cur;
 }
 
-json metrics_json(const Metrics& m, bool histogram, const std::vector<double>& percentiles) {
+json metrics_json(const Metrics& m, bool histogram, const WorkloadSpec& spec) {
   json j = json::object();
   for (auto& f : figures()) {
     if (!f.present(m)) continue;
@@ -41,7 +41,8 @@ json metrics_json(const Metrics& m, bool histogram, const std::vector<double>& p
   for (auto& h : histogram_fields()) {
     if (!j.contains(std::string(h.key))) continue;
     json& out = j[std::string(h.key)];
-    for (double q : percentiles) out["percentiles"][percentile_key(q)] = (m.*h.hist).percentile(q);
+    for (double q : spec.percentiles) out["percentiles"][percentile_key(q)] = (m.*h.hist).percentile(q);
+    if (spec.lat_sample > 1 && h.sampled) out["samples"] = (m.*h.hist).count();
     if (!histogram) continue;
     json b = json::array();
     for (auto& [v, n] : (m.*h.hist).buckets()) b.push_back({v, n});
@@ -83,7 +84,7 @@ json result_json(const Result& r, bool histogram) {
   // Buckets only in the summary: the merged histogram is what a CDF plots,
   // and per-repetition copies would multiply the file's size.
   for (auto& m : r.repetitions) {
-    j["repetitions"].push_back(metrics_json(m, false, r.spec.percentiles));
+    j["repetitions"].push_back(metrics_json(m, false, r.spec));
     if (m.series.interval_ns) j["repetitions"].back()["series"] = series_json(m.series);
   }
   if (r.trace)
@@ -101,7 +102,7 @@ json result_json(const Result& r, bool histogram) {
                           {"lat_p50_ns", k.total.lat.percentile(50)},
                           {"lat_p99_ns", k.total.lat.percentile(99)}});
   if (!r.repetitions.empty()) {
-    j["summary"] = metrics_json(r.summary, histogram, r.spec.percentiles);
+    j["summary"] = metrics_json(r.summary, histogram, r.spec);
     json spread = json::object();
     for (auto& [f, s] : r.spread)
       spread[f->spread_key] = {{"mean", s.mean}, {"stddev", s.stddev}, {"min", s.min}, {"max", s.max}};

@@ -35,12 +35,12 @@ std::string Figure::column() const {
 }
 
 const std::vector<HistogramField>& histogram_fields() {
-  static const std::vector<HistogramField> all = {{"lat_ns", &Metrics::lat, true, true},
-                                                  {"notify_ns", &Metrics::notify, false, true},
-                                                  {"fsync_lat_ns", &Metrics::fsync_lat, false, false},
-                                                  {"submit_ns", &Metrics::submit_lat, false, false},
-                                                  {"issue_lateness_ns", &Metrics::issue_lateness, false, false},
-                                                  {"cancel_lat_ns", &Metrics::cancel_lat, false, false}};
+  static const std::vector<HistogramField> all = {{"lat_ns", &Metrics::lat, true, true, true},
+                                                  {"notify_ns", &Metrics::notify, false, true, true},
+                                                  {"fsync_lat_ns", &Metrics::fsync_lat, false, false, false},
+                                                  {"submit_ns", &Metrics::submit_lat, false, false, true},
+                                                  {"issue_lateness_ns", &Metrics::issue_lateness, false, false, false},
+                                                  {"cancel_lat_ns", &Metrics::cancel_lat, false, false, false}};
   return all;
 }
 

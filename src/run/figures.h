@@ -53,6 +53,7 @@ struct HistogramField {
   Histogram Metrics::*hist;
   bool always;           // false: reported only where it recorded something (fsync_lat_ns)
   bool compared;         // its median and tail are figures compare judges
+  bool sampled;          // holds only the requests --lat-sample drew
 };
 const std::vector<HistogramField>& histogram_fields();
 

@@ -247,6 +247,7 @@ class Worker {
       r->op = Op::Fsync;
       r->len = 0;
       r->intended = false;
+      r->timed = true;  // a flush is rare and its time a figure of its own
       r->submit_ns = 0;
       r->cancel_ns = 0;
       batch_[n++] = r;
@@ -270,6 +271,7 @@ class Worker {
         next_due_ += interval_;
       }
       --nfree_;
+      r->timed = lat_sample_ == 1 || sample_rng_.below(lat_sample_) == 0;
       r->offset = gen_->next();
       r->op = (read_pct_ == 100 || (read_pct_ && gen_->rng().below(100) < read_pct_)) ? Op::Read : Op::Write;
       if (s.verify && r->op == Op::Write) pattern::fill(r->buf, s.bs, r->offset, data_seed_);
@@ -284,8 +286,10 @@ class Worker {
     // would be a clock read thrown away (tens of ns a request at qd 1); the
     // trace's submit slice still wants its start.
     const bool traced = lane_ && lane_->active;
-    const uint64_t t = timed_submit_ && !traced ? 0 : now_ns();
-    if (!timed_submit_) restamp(batch_.data() + carried_, n - carried_, t);
+    bool stamp = traced || (!timed_submit_ && lat_sample_ == 1);
+    for (int i = carried_; i < n && !stamp && !timed_submit_; ++i) stamp = batch_[i]->timed;
+    const uint64_t t = stamp ? now_ns() : 0;
+    if (!timed_submit_ && stamp) restamp(batch_.data() + carried_, n - carried_, t);
     int k = engine_->submit(batch_.data(), n);
     if (traced) {
       // The wait that follows starts here too (reap): one clock read per batch.
@@ -318,8 +322,11 @@ class Worker {
     // The batch's stamp, for what the engine did not stamp itself: at qd 1
     // on a page-cached file a clock read here is a third of the loop's own
     // cost, so it is not read when every request already has its stamp.
+    // --lat-sample: a request not drawn needs no stamp either, unless a
+    // cancel's figures want the time it came back.
     bool stamped = !traced;
-    for (int i = 0; i < got && stamped; ++i) stamped = done_[i]->end_ns != 0;
+    for (int i = 0; i < got && stamped; ++i)
+      stamped = done_[i]->end_ns != 0 || (!done_[i]->timed && !done_[i]->cancel_ns);
     const uint64_t t = stamped ? 0 : now_ns();
     if (traced) lane_->call(trace::Kind::Wait, t0, t, static_cast<uint32_t>(got));
     inflight_ -= static_cast<unsigned>(got);
@@ -467,11 +474,11 @@ class Worker {
 
   void complete(const Request& r, uint64_t t, uint32_t trace_ix) {
     const uint64_t lat = t > r.start_ns ? t - r.start_ns : 0;
-    st_.lat.record(lat);
+    if (r.timed) st_.lat.record(lat);
     // The device stamped when the block became ready (pattern::stamp_ready):
     // from then to now is how late this model learned of it.
     uint64_t ready = 0;
-    if (notify_ && r.op == Op::Read && r.result >= static_cast<int64_t>(pattern::kSector)) {
+    if (notify_ && r.timed && r.op == Op::Read && r.result >= static_cast<int64_t>(pattern::kSector)) {
       ready = pattern::ready_stamp(r.buf);
       st_.notify.record(t > ready ? t - ready : 0);
     }
@@ -565,6 +572,8 @@ class Worker {
   const bool spin_wait_ = p_.spec.wait == WorkloadSpec::Wait::Spin;
   const unsigned cancel_pct_ = p_.spec.cancel_pct;
   const bool drain_cancel_ = p_.spec.drain == WorkloadSpec::Drain::Cancel;
+  const uint32_t lat_sample_ = p_.spec.lat_sample;
+  Rng sample_rng_{splitmix64(p_.seed ^ 0x5a3b1e)};  // its own draw: the offsets stay as they are without it
   Rng cancel_rng_{splitmix64(p_.seed ^ 0xca9ce1)};  // apart from the offsets' generator: same offsets with or without
 };
 
@@ -873,6 +882,22 @@ void rate_notes(const WorkloadSpec& spec, Result& r) {
                     "charged to latency); its spinning before each issue is left out of cpu");
 }
 
+// --lat-sample: how many requests the latency figures stand on, and what
+// that costs in precision.
+void sample_note(Result& r) {
+  const uint64_t n = r.summary.lat.count();
+  if (!n) return;
+  // A sample's p-quantile has rank p*n, which falls within 2*sqrt(n*p*(1-p))
+  // of its expectation 95 % of the time: the whole's quantile p +- that.
+  const double half = 200 * std::sqrt(0.99 * 0.01 / static_cast<double>(n));
+  char span[64];
+  std::snprintf(span, sizeof span, "p%.2f and p%.2f", 99 - half, std::min(99 + half, 100.0));
+  r.notes.push_back("--lat-sample " + std::to_string(r.spec.lat_sample) + ": latency, notification and submission "
+                    "figures from " + std::to_string(n) + " of " + std::to_string(r.summary.ops) +
+                    " requests drawn at random (their p99 lies between the whole's " + span +
+                    ", 95 %); IOPS and bandwidth count every request");
+}
+
 // What --cancel-pct did, for a reader of the table: the counters say it too.
 void cancel_note(Result& r) {
   const Counters& c = r.summary.counters;
@@ -1007,6 +1032,7 @@ Result run_point(const WorkloadSpec& spec, const BackendChoice& backend, Target&
   summarize(result);
   if (spec.rate_iops && !result.repetitions.empty()) rate_notes(spec, result);
   if (spec.cancel_pct && !result.repetitions.empty()) cancel_note(result);
+  if (spec.lat_sample > 1 && !result.repetitions.empty()) sample_note(result);
   if (!result.ranks.empty()) ranks_note(spec, result);
   if (pool && !result.repetitions.empty()) opts.trace->add(result, *pool);
   return result;

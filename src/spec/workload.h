@@ -75,6 +75,10 @@ struct WorkloadSpec {
   std::string trace;
   uint32_t trace_limit = 20'000;
   uint64_t series_ns = 0;  // 0 = none
+  // --lat-sample N: one request in N, drawn by the seed, is timed (its
+  // latency, notification delay and submission time); the rest read no
+  // clock. 1 = every request.
+  uint32_t lat_sample = 1;
   // The file's page cache before each point and repetition: left as it is,
   // written back and dropped (fio's invalidate=1), or read in whole.
   enum class Cache { AsIs, Cold, Warm } cache = Cache::AsIs;
