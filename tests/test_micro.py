@@ -18,7 +18,8 @@ EXPECTED = ["syscall_getppid", "pread_4k", "preadv2_nowait_4k", "preadv2_nowait_
             "io_uring_nop_1", "io_uring_nop_32", "io_uring_nop_1_coop", "io_uring_nop_1_coop_single",
             "io_uring_nop_1_coop_single_defer", "io_uring_nop_1_ring_fd",
             "io_uring_read_1x4k", "io_uring_read_32x4k", "io_uring_read_fixed_1x4k", "io_uring_read_fixed_32x4k",
-            "io_uring_sqpoll_read_1x4k", "fsync_4k", "aio_fsync_4k", "libaio_fsync_4k", "io_uring_fsync_4k",
+            "io_uring_sqpoll_read_1x4k", "io_uring_read_submit_1x4k", "io_uring_read_fixed_submit_1x4k",
+            "io_uring_read_fixed_submit_32x4k", "fsync_4k", "aio_fsync_4k", "libaio_fsync_4k", "io_uring_fsync_4k",
             "aio_cancel_queued", "aio_cancel_done", "libaio_cancel_refused", "io_uring_cancel_pending",
             "io_uring_cancel_done"]
 

@@ -527,9 +527,16 @@ BENCHMARK(BM_libaio_tmpfs_32x4k)->UseRealTime();
 
 enum class UringOp { Nop, Read, ReadFixed };
 
+// How a round trip enters the kernel: once, submitting and waiting in one
+// call (io_uring_submit_and_wait, io_uring:batch's call), or submitting
+// alone and taking what completed inline from the queue with no second call
+// (io_uring_submit, then a peek: the loop of io_uring:default and :fixed).
+enum class Enter { SubmitAndWait, SubmitThenPeek };
+
 // `flags`: the ring's setup flags; `ring_fd`: io_uring_enter by the
 // registered ring's index instead of its descriptor (no fdget per call).
-void uring_batch(benchmark::State& state, int n, UringOp op, unsigned flags, bool ring_fd = false) {
+void uring_batch(benchmark::State& state, int n, UringOp op, unsigned flags, Enter enter = Enter::SubmitAndWait,
+                 bool ring_fd = false) {
   io_uring ring;
   io_uring_params p{};
   p.flags = flags;
@@ -563,7 +570,8 @@ void uring_batch(benchmark::State& state, int n, UringOp op, unsigned flags, boo
       else if (op == UringOp::Read) io_uring_prep_read(sqe, fd.get(), b, kBlock, static_cast<__u64>(offset_of(i++)));
       else io_uring_prep_read_fixed(sqe, fd.get(), b, kBlock, static_cast<__u64>(offset_of(i++)), k);
     }
-    io_uring_submit_and_wait(&ring, static_cast<unsigned>(n));
+    if (enter == Enter::SubmitAndWait) io_uring_submit_and_wait(&ring, static_cast<unsigned>(n));
+    else io_uring_submit(&ring);
     int seen = 0;
     while (seen < n) {
       io_uring_cqe* cqe;
@@ -590,12 +598,19 @@ void BM_io_uring_nop_1_coop_single(benchmark::State& s) {
 void BM_io_uring_nop_1_coop_single_defer(benchmark::State& s) {
   uring_batch(s, 1, UringOp::Nop, IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
 }
-void BM_io_uring_nop_1_ring_fd(benchmark::State& s) { uring_batch(s, 1, UringOp::Nop, 0, true); }
+void BM_io_uring_nop_1_ring_fd(benchmark::State& s) { uring_batch(s, 1, UringOp::Nop, 0, Enter::SubmitAndWait, true); }
 void BM_io_uring_read_1x4k(benchmark::State& s) { uring_batch(s, 1, UringOp::Read, 0); }
 void BM_io_uring_read_32x4k(benchmark::State& s) { uring_batch(s, 32, UringOp::Read, 0); }
 void BM_io_uring_read_fixed_1x4k(benchmark::State& s) { uring_batch(s, 1, UringOp::ReadFixed, 0); }
 void BM_io_uring_read_fixed_32x4k(benchmark::State& s) { uring_batch(s, 32, UringOp::ReadFixed, 0); }
 void BM_io_uring_sqpoll_read_1x4k(benchmark::State& s) { uring_batch(s, 1, UringOp::Read, IORING_SETUP_SQPOLL); }
+void BM_io_uring_read_submit_1x4k(benchmark::State& s) { uring_batch(s, 1, UringOp::Read, 0, Enter::SubmitThenPeek); }
+void BM_io_uring_read_fixed_submit_1x4k(benchmark::State& s) {
+  uring_batch(s, 1, UringOp::ReadFixed, 0, Enter::SubmitThenPeek);
+}
+void BM_io_uring_read_fixed_submit_32x4k(benchmark::State& s) {
+  uring_batch(s, 32, UringOp::ReadFixed, 0, Enter::SubmitThenPeek);
+}
 BENCHMARK(BM_io_uring_nop_1);
 BENCHMARK(BM_io_uring_nop_32);
 BENCHMARK(BM_io_uring_nop_1_coop);
@@ -607,6 +622,9 @@ BENCHMARK(BM_io_uring_read_32x4k);
 BENCHMARK(BM_io_uring_read_fixed_1x4k);
 BENCHMARK(BM_io_uring_read_fixed_32x4k);
 BENCHMARK(BM_io_uring_sqpoll_read_1x4k)->UseRealTime();  // the work happens in the kernel's SQ thread
+BENCHMARK(BM_io_uring_read_submit_1x4k);
+BENCHMARK(BM_io_uring_read_fixed_submit_1x4k);
+BENCHMARK(BM_io_uring_read_fixed_submit_32x4k);
 
 // --- flushes: fsync through each interface -------------------------------------
 
