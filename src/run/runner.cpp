@@ -286,8 +286,10 @@ class Worker {
     // would be a clock read thrown away (tens of ns a request at qd 1); the
     // trace's submit slice still wants its start.
     const bool traced = lane_ && lane_->active;
-    bool stamp = traced || (!timed_submit_ && lat_sample_ == 1);
-    for (int i = carried_; i < n && !stamp && !timed_submit_; ++i) stamp = batch_[i]->timed;
+    // --lat-sample: a batch with nothing drawn needs no stamp.
+    bool stamp = traced;
+    if (!timed_submit_)
+      for (int i = carried_; i < n && !stamp; ++i) stamp = batch_[i]->timed;
     const uint64_t t = stamp ? now_ns() : 0;
     if (!timed_submit_ && stamp) restamp(batch_.data() + carried_, n - carried_, t);
     int k = engine_->submit(batch_.data(), n);
