@@ -66,3 +66,33 @@ TEST(Offsets, ZipfFollowsPowerLaw) {
     EXPECT_NEAR(ratio14, std::pow(4.0, theta), 0.15 * std::pow(4.0, theta)) << "theta=" << theta;
   }
 }
+
+// --lat-sample's draw: each trial picked with probability 1/n, independently
+// of the others, though it draws only the gaps between picks.
+TEST(OneIn, PicksOneTrialInN) {
+  OneIn every(1, 7);
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(every.next());
+  for (uint32_t n : {2u, 16u, 64u, 1000u}) {
+    OneIn s(n, 11);
+    const int trials = 2'000'000;
+    int picked = 0, after_pick = 0, picked_after_pick = 0;
+    bool last = false;
+    for (int i = 0; i < trials; ++i) {
+      const bool p = s.next();
+      picked += p;
+      // Independence: a pick right after a pick is as likely as any pick.
+      if (last) {
+        ++after_pick;
+        picked_after_pick += p;
+      }
+      last = p;
+    }
+    const double expect = trials / static_cast<double>(n), sd = std::sqrt(expect * (1 - 1.0 / n));
+    EXPECT_NEAR(picked, expect, 5 * sd) << "n=" << n;
+    const double e2 = after_pick / static_cast<double>(n), sd2 = std::sqrt(e2 * (1 - 1.0 / n));
+    EXPECT_NEAR(picked_after_pick, e2, 5 * sd2 + 1) << "n=" << n;
+  }
+  // The same seed draws the same picks.
+  OneIn a(64, 3), b(64, 3);
+  for (int i = 0; i < 100000; ++i) ASSERT_EQ(a.next(), b.next());
+}

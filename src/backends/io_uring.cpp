@@ -9,6 +9,7 @@
 #include <liburing.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -125,12 +126,12 @@ void setup_ring(io_uring& ring, const EngineConfig& c, Mode mode, unsigned sqes,
   if (mode == Mode::Sqpoll) notes.push_back("sqpoll idle " + std::to_string(p.sq_thread_idle) + "ms");
 }
 
-// Takes the next completion as the runner asks (timeout_ns < 0: waits for
-// one, 0: only looks, > 0: waits at most that long); -EAGAIN, -ETIME or
-// -EINTR when there is none.
-int next_cqe(io_uring& ring, io_uring_cqe** cqe, int64_t timeout_ns, Counters& counters) {
-  int ret = io_uring_peek_cqe(&ring, cqe);
-  if (ret == -EAGAIN && timeout_ns == 0 && (ring.flags & IORING_SETUP_DEFER_TASKRUN)) {
+// When the queue is empty: waits as the runner asks (timeout_ns < 0: for
+// one, 0: only a look, > 0: at most that long); -EAGAIN, -ETIME or -EINTR
+// when there is none.
+[[gnu::noinline]] int wait_cqe(io_uring& ring, io_uring_cqe** cqe, int64_t timeout_ns, Counters& counters) {
+  int ret = -EAGAIN;
+  if (timeout_ns == 0 && (ring.flags & IORING_SETUP_DEFER_TASKRUN)) {
     // Deferred completions are posted only when the task enters the
     // kernel: a look (--wait spin) must enter, or it never sees one.
     counters.syscalls++;
@@ -148,6 +149,13 @@ int next_cqe(io_uring& ring, io_uring_cqe** cqe, int64_t timeout_ns, Counters& c
     }
   }
   return ret;
+}
+// The next completion, as wait_cqe waits for it.
+inline int next_cqe(io_uring& ring, io_uring_cqe** cqe, int64_t timeout_ns, Counters& counters) {
+  // What is already in the queue needs no call (at qd 1 on a page-cached
+  // file, the request the submit served inline).
+  if (io_uring_cq_ready(&ring) && io_uring_peek_cqe(&ring, cqe) == 0) return 0;
+  return wait_cqe(ring, cqe, timeout_ns, counters);
 }
 
 class UringEngine final : public Engine {
@@ -180,63 +188,11 @@ class UringEngine final : public Engine {
   ~UringEngine() override { io_uring_queue_exit(&ring_); }
 
   int submit(Request* const* reqs, int n) override {
-    const bool fixed = mode_ == Mode::Fixed;
-    int queued = 0;
-    for (; queued < n; ++queued) {
-      io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-      if (!sqe) break;
-      Request* r = reqs[queued];
-      // -1: "the current position", what a stream (pipe) needs.
-      const auto off = seekable_ ? static_cast<__u64>(r->offset) : ~__u64{0};
-      if (r->op == Op::Fsync) {
-        // Not drained or linked: the runner issues it once the writes it
-        // covers have completed, so they are already in what it flushes;
-        // IOSQE_IO_DRAIN would hold every request behind it for nothing.
-        io_uring_prep_fsync(sqe, ch_.fd(r->slot, r->op), fdatasync_ ? IORING_FSYNC_DATASYNC : 0);
-        if (fixed) {
-          sqe->fd = fixed_base_[r->slot % ch_.size()] + (ch_[r->slot % ch_.size()].wr ? 1 : 0);
-          sqe->flags |= IOSQE_FIXED_FILE;
-        }
-        counters_.fsyncs++;
-      } else if (fixed) {
-        const Channel& ch = ch_[r->slot % ch_.size()];
-        int idx = fixed_base_[r->slot % ch_.size()] + (r->op == Op::Write && ch.wr ? 1 : 0);
-        if (r->op == Op::Read) io_uring_prep_read_fixed(sqe, idx, r->buf, r->len, off, static_cast<int>(r->slot));
-        else io_uring_prep_write_fixed(sqe, idx, r->buf, r->len, off, static_cast<int>(r->slot));
-        sqe->flags |= IOSQE_FIXED_FILE;
-      } else if (r->op == Op::Read) {
-        io_uring_prep_read(sqe, ch_.fd(r->slot, r->op), r->buf, r->len, off);
-      } else {
-        io_uring_prep_write(sqe, ch_.fd(r->slot, r->op), r->buf, r->len, off);
-      }
-      io_uring_sqe_set_data(sqe, r);
-    }
-    if (queued == 0) return 0;
+    const int queued = std::min(n, static_cast<int>(io_uring_sq_space_left(&ring_)));
+    if (queued <= 0) return 0;
+    for (int i = 0; i < queued; ++i) prep(io_uring_get_sqe(&ring_), *reqs[i]);
     // batch leaves the submission to reap(), which enters the kernel once for both.
-    if (mode_ != Mode::Batch) {
-      if (mode_ != Mode::Sqpoll || (IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_NEED_WAKEUP)) counters_.syscalls++;
-      // The completion queue is looked at inside the call, before the clock
-      // read that ends it: every completion already there was posted before
-      // that read, so the read is a true (late) completion stamp for them —
-      // at qd 1 on a page-cached file, the request itself, done inline.
-      // Taken only when no earlier snapshot is pending, so no completion
-      // gets a stamp later than one it already had.
-      const bool snap = posted_ == 0;
-      uint64_t end = 0;
-      int ret = timed_call(
-          reqs, queued,
-          [&] {
-            const int got = io_uring_submit(&ring_);
-            if (snap) posted_ = io_uring_cq_ready(&ring_);
-            return got;
-          },
-          &end);
-      if (snap) {
-        posted_ns_ = end;
-        if (!end) posted_ = 0;  // --lat-sample drew none: the call read no clock
-      }
-      if (ret < 0) throw RuntimeError("io_uring_submit failed: " + errno_text(-ret));
-    }
+    if (mode_ != Mode::Batch) enter(reqs, queued);
     ch_.ring(reqs, queued);
     counters_.batch(static_cast<uint64_t>(queued));
     return queued;
@@ -293,21 +249,80 @@ class UringEngine final : public Engine {
     unsigned head, seen = 0;
     io_uring_for_each_cqe(&ring_, head, cqe) {
       if (n == max) break;
-      ++seen;
       auto* r = static_cast<Request*>(io_uring_cqe_get_data(cqe));
-      const bool posted = posted_ > 0;
-      posted_ -= posted;
+      const bool posted = seen++ < posted_;
       if (!r) continue;  // a cancel's own completion
       if (posted) r->end_ns = posted_ns_;
       r->result = cqe->res;
-      if (cqe->res == -ECANCELED) ch_.withdraw(*r);
-      if (cqe->res == -EOPNOTSUPP && mode_ == Mode::Iopoll)
-        throw RuntimeError("io_uring:iopoll: the device does not support polled I/O (it needs poll queues, "
-                           "e.g. nvme.poll_queues=N); use another variant");
+      if (cqe->res < 0) [[unlikely]]
+        failed(*r);
       out[n++] = r;
     }
+    posted_ -= std::min(posted_, seen);
     io_uring_cq_advance(&ring_, seen);
     return n || !seen ? n : kOnlyCancels;
+  }
+
+  void prep(io_uring_sqe* sqe, Request& r) {
+    // -1: "the current position", what a stream (pipe) needs.
+    const auto off = seekable_ ? static_cast<__u64>(r.offset) : ~__u64{0};
+    const size_t ch = r.slot % ch_.size();
+    if (r.op == Op::Fsync) {
+      // Not drained or linked: the runner issues it once the writes it
+      // covers have completed, so they are already in what it flushes;
+      // IOSQE_IO_DRAIN would hold every request behind it for nothing.
+      io_uring_prep_fsync(sqe, ch_.fd(r.slot, r.op), fdatasync_ ? IORING_FSYNC_DATASYNC : 0);
+      if (mode_ == Mode::Fixed) {
+        sqe->fd = fixed_base_[ch] + (ch_[ch].wr ? 1 : 0);
+        sqe->flags |= IOSQE_FIXED_FILE;
+      }
+      counters_.fsyncs++;
+    } else if (mode_ == Mode::Fixed) {
+      const int idx = fixed_base_[ch] + (r.op == Op::Write && ch_[ch].wr ? 1 : 0);
+      if (r.op == Op::Read) io_uring_prep_read_fixed(sqe, idx, r.buf, r.len, off, static_cast<int>(r.slot));
+      else io_uring_prep_write_fixed(sqe, idx, r.buf, r.len, off, static_cast<int>(r.slot));
+      sqe->flags |= IOSQE_FIXED_FILE;
+    } else if (r.op == Op::Read) {
+      io_uring_prep_read(sqe, ch_.fd(r.slot, r.op), r.buf, r.len, off);
+    } else {
+      io_uring_prep_write(sqe, ch_.fd(r.slot, r.op), r.buf, r.len, off);
+    }
+    io_uring_sqe_set_data(sqe, &r);
+  }
+
+  // The submission call of every variant but batch, timed (timed_call).
+  void enter(Request* const* reqs, int n) {
+    if (mode_ != Mode::Sqpoll || (IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_NEED_WAKEUP)) counters_.syscalls++;
+    // The completion queue is looked at inside the call, before the clock
+    // read that ends it: every completion already there was posted before
+    // that read, so the read is a true (late) completion stamp for them —
+    // at qd 1 on a page-cached file, the request itself, done inline.
+    // Taken only when no earlier snapshot is pending, so no completion
+    // gets a stamp later than one it already had.
+    const bool snap = posted_ == 0;
+    uint64_t end = 0;
+    const int ret = timed_call(
+        reqs, n,
+        [&] {
+          const int got = io_uring_submit(&ring_);
+          if (snap) posted_ = io_uring_cq_ready(&ring_);
+          return got;
+        },
+        &end);
+    if (snap) {
+      posted_ns_ = end;
+      if (!end) posted_ = 0;  // --lat-sample drew none: the call read no clock
+    }
+    if (ret < 0) throw RuntimeError("io_uring_submit failed: " + errno_text(-ret));
+  }
+
+  // A request that came back with an error: cancelled (the device takes it
+  // back), or refused by a device with no polled queues (the run cannot go on).
+  [[gnu::cold]] void failed(Request& r) {
+    if (r.result == -ECANCELED) ch_.withdraw(r);
+    if (r.result == -EOPNOTSUPP && mode_ == Mode::Iopoll)
+      throw RuntimeError("io_uring:iopoll: the device does not support polled I/O (it needs poll queues, "
+                         "e.g. nvme.poll_queues=N); use another variant");
   }
 
   [[noreturn]] void fail_setup(const std::string& msg) {

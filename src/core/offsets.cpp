@@ -66,22 +66,9 @@ OffsetGen::OffsetGen(Distribution d, double theta, uint64_t base, uint64_t span,
   stride_ = blocks_ > 2 ? s % blocks_ : 1;
 }
 
-uint64_t OffsetGen::next() {
-  uint64_t block;
-  switch (dist_) {
-    case Distribution::Sequential:
-      block = cursor_;
-      if (++cursor_ == blocks_) cursor_ = 0;
-      break;
-    case Distribution::Uniform:
-      block = rng_.below(blocks_);
-      break;
-    case Distribution::Zipf:
-    default:
-      block = static_cast<uint64_t>((static_cast<unsigned __int128>(zipf_.sample(rng_) - 1) * stride_) % blocks_);
-      break;
-  }
-  return base_ + block * bs_;
+// A zipf rank, scattered over the region's blocks.
+uint64_t OffsetGen::zipf_block() {
+  return static_cast<uint64_t>((static_cast<unsigned __int128>(zipf_.sample(rng_) - 1) * stride_) % blocks_);
 }
 
 }  // namespace iobench

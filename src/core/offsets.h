@@ -31,10 +31,19 @@ class OffsetGen {
   // sequential block (so jobs can start at different places).
   OffsetGen(Distribution d, double theta, uint64_t base, uint64_t span, uint64_t bs,
             uint64_t seed, uint64_t start_block = 0);
-  uint64_t next();
+  // Inline for the two cheap distributions: the run loop calls it per request.
+  uint64_t next() {
+    if (dist_ == Distribution::Uniform) return base_ + rng_.below(blocks_) * bs_;
+    if (dist_ == Distribution::Zipf) return base_ + zipf_block() * bs_;
+    const uint64_t block = cursor_;
+    if (++cursor_ == blocks_) cursor_ = 0;
+    return base_ + block * bs_;
+  }
   Rng& rng() { return rng_; }
 
  private:
+  uint64_t zipf_block();
+
   Distribution dist_;
   uint64_t base_, bs_, blocks_;
   uint64_t cursor_;

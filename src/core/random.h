@@ -1,6 +1,7 @@
 #pragma once
 // Small, fast, reproducible generators (no <random> engines: their state is
 // large and their distributions differ between standard libraries).
+#include <cmath>
 #include <cstdint>
 
 namespace iobench {
@@ -39,6 +40,30 @@ class Rng {
  private:
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   uint64_t s_[4];
+};
+
+// Picks each trial independently with probability 1/n, as a draw per trial
+// would, but draws the geometric gap between picks instead: a countdown per
+// trial and a logarithm per pick (the run loop asks once per request).
+class OneIn {
+ public:
+  OneIn(uint32_t n, uint64_t seed) : rng_(seed), log_miss_(n > 1 ? std::log1p(-1.0 / n) : 0.0) { left_ = gap(); }
+  bool next() {
+    if (--left_) return false;
+    left_ = gap();
+    return true;
+  }
+
+ private:
+  // P(gap = k) = (1 - 1/n)^(k-1) / n, k >= 1: the trials up to the next pick.
+  uint64_t gap() {
+    if (log_miss_ == 0.0) return 1;
+    const double u = 1.0 - rng_.unit();  // (0, 1]
+    return 1 + static_cast<uint64_t>(std::log(u) / log_miss_);
+  }
+  Rng rng_;
+  double log_miss_;
+  uint64_t left_;
 };
 
 }  // namespace iobench

@@ -197,6 +197,7 @@ class Worker {
           series_ = true;
         }
         if (lane_) lane_->active = trace_requests_ = !p_.trace->requests_spent();
+        detail_ = notify_ || series_ || trace_requests_;
       }
       issue();
       if (inflight_ == 0) {
@@ -240,6 +241,8 @@ class Worker {
     // backend's cost per request is mostly clock reads.
     const uint64_t now = interval_ ? now_ns() : 0;
     int n = carried_;  // refused last time: already prepared, offered first
+    // --lat-sample: whether this batch has a request drawn to be timed.
+    bool drawn = false;
     if (fsync_due_ && nfree_) {
       // --fsync-every: the flush is a request of its own, in a slot like the
       // others, through the model's own interface (Op::Fsync).
@@ -247,13 +250,15 @@ class Worker {
       r->op = Op::Fsync;
       r->len = 0;
       r->intended = false;
-      r->timed = true;  // a flush is rare and its time a figure of its own
+      r->timed = drawn = true;  // a flush is rare and its time a figure of its own
       r->submit_ns = 0;
       r->cancel_ns = 0;
       batch_[n++] = r;
       fsync_due_ = false;
     }
-    while (nfree_ && (!ops_cap_ || issued_ < ops_cap_)) {
+    uint64_t room = nfree_;
+    if (ops_cap_) room = std::min<uint64_t>(room, ops_cap_ > issued_ ? ops_cap_ - issued_ : 0);
+    for (; room; --room) {
       Request* r = free_list_[nfree_ - 1];
       r->len = static_cast<uint32_t>(s.bs);
       r->intended = false;
@@ -271,10 +276,11 @@ class Worker {
         next_due_ += interval_;
       }
       --nfree_;
-      r->timed = lat_sample_ == 1 || sample_rng_.below(lat_sample_) == 0;
+      r->timed = lat_sample_ == 1 || sample_.next();
+      drawn |= r->timed;
       r->offset = gen_->next();
       r->op = (read_pct_ == 100 || (read_pct_ && gen_->rng().below(100) < read_pct_)) ? Op::Read : Op::Write;
-      if (s.verify && r->op == Op::Write) pattern::fill(r->buf, s.bs, r->offset, data_seed_);
+      if (verify_ && r->op == Op::Write) pattern::fill(r->buf, s.bs, r->offset, data_seed_);
       batch_[n++] = r;
       ++issued_;
     }
@@ -287,9 +293,7 @@ class Worker {
     // trace's submit slice still wants its start.
     const bool traced = lane_ && lane_->active;
     // --lat-sample: a batch with nothing drawn needs no stamp.
-    bool stamp = traced;
-    if (!timed_submit_)
-      for (int i = carried_; i < n && !stamp; ++i) stamp = batch_[i]->timed;
+    const bool stamp = traced || (drawn && !timed_submit_);
     const uint64_t t = stamp ? now_ns() : 0;
     if (!timed_submit_ && stamp) restamp(batch_.data() + carried_, n - carried_, t);
     int k = engine_->submit(batch_.data(), n);
@@ -326,10 +330,12 @@ class Worker {
     // cost, so it is not read when every request already has its stamp.
     // --lat-sample: a request not drawn needs no stamp either, unless a
     // cancel's figures want the time it came back.
-    bool stamped = !traced;
-    for (int i = 0; i < got && stamped; ++i)
-      stamped = done_[i]->end_ns != 0 || (!done_[i]->timed && !done_[i]->cancel_ns);
-    const uint64_t t = stamped ? 0 : now_ns();
+    bool unstamped = traced;
+    for (int i = 0; i < got; ++i) {
+      const Request& r = *done_[i];
+      unstamped |= (r.end_ns == 0) & (r.timed | (r.cancel_ns != 0));
+    }
+    const uint64_t t = unstamped ? now_ns() : 0;
     if (traced) lane_->call(trace::Kind::Wait, t0, t, static_cast<uint32_t>(got));
     inflight_ -= static_cast<unsigned>(got);
     // Completed after the measurement stopped (a device told to hurry
@@ -344,6 +350,8 @@ class Worker {
       for (int i = 0; i < got; ++i) data += done_[i]->op != Op::Fsync && !taken_back(*done_[i]);
       record = claim_trace(data);
     }
+    // No flush, cancel or trace record among them: the short way.
+    const bool plain = !fsync_every_ && !cancel_pct_ && record == trace::kNone;
     for (int i = 0; i < got; ++i) {
       Request* r = done_[i];
       // The engine's own stamp where it saw this request complete by itself
@@ -352,6 +360,10 @@ class Worker {
       r->done_ns = r->end_ns ? r->end_ns : t;
       r->end_ns = 0;
       free_list_[nfree_++] = r;
+      if (plain) {
+        complete(*r, r->done_ns, record);
+        continue;
+      }
       if (r->op == Op::Fsync) {
         flushed(*r);
         continue;
@@ -360,7 +372,7 @@ class Worker {
       complete(*r, r->done_ns, record);
       if (record != trace::kNone) ++record;
       // The flush goes out with the next batch, once the writes it covers are done.
-      if (r->op == Op::Write && p_.spec.fsync_every && ++writes_since_flush_ >= p_.spec.fsync_every) {
+      if (fsync_every_ && r->op == Op::Write && ++writes_since_flush_ >= fsync_every_) {
         fsync_due_ = true;
         writes_since_flush_ = 0;
       }
@@ -474,11 +486,12 @@ class Worker {
     fail();
   }
 
-  void complete(const Request& r, uint64_t t, uint32_t trace_ix) {
-    const uint64_t lat = t > r.start_ns ? t - r.start_ns : 0;
-    if (r.timed) st_.lat.record(lat);
-    // The device stamped when the block became ready (pattern::stamp_ready):
-    // from then to now is how late this model learned of it.
+  // What a completion adds beyond the plain figures: the notification delay
+  // (a device that stamps when the block became ready), its trace record,
+  // its --series entry.
+  void detail(const Request& r, uint64_t t, uint64_t lat, uint32_t trace_ix) {
+    // From the device's ready stamp (pattern::stamp_ready) to now: how late
+    // this model learned of it.
     uint64_t ready = 0;
     if (notify_ && r.timed && r.op == Op::Read && r.result >= static_cast<int64_t>(pattern::kSector)) {
       ready = pattern::ready_stamp(r.buf);
@@ -488,12 +501,23 @@ class Worker {
       p_.trace->req(trace_ix) = trace::Req{r.start_ns, t, ready, r.offset, r.result, r.len,
                                            static_cast<uint16_t>(p_.index), r.op == Op::Write, r.intended};
     if (series_) st_.series.record(t, lat, r.result > 0 ? static_cast<uint64_t>(r.result) : 0);
+  }
+
+  void complete(const Request& r, uint64_t t, uint32_t trace_ix) {
     ++st_.ops;
+    const uint64_t lat = t > r.start_ns ? t - r.start_ns : 0;
+    if (r.timed) st_.lat.record(lat);
+    if (detail_) detail(r, t, lat, trace_ix);
     if (r.result == static_cast<int64_t>(r.len)) {
       if (verify_reads_ && r.op == Op::Read && !verify(r)) return fail();
       st_.bytes += r.len;
       return;
     }
+    failed(r);
+  }
+
+  // A request that did not move all its bytes: an error of the run.
+  [[gnu::cold, gnu::noinline]] void failed(const Request& r) {
     if (st_.first_error.empty()) {
       const char* what = r.op == Op::Read ? "read" : "write";
       char buf[256];
@@ -553,6 +577,7 @@ class Worker {
   std::unique_ptr<trace::Lane> lane_;  // --trace
   bool trace_requests_ = false;      // completions get trace records
   bool series_ = false;              // measuring with --series
+  bool detail_ = false;              // completions have more to record than the plain figures (detail())
   uint64_t submit_end_ = 0;          // traced: when the last submit call returned (0: none this round)
   Counters counters_at_start_;
   unsigned nfree_ = 0, inflight_ = 0;
@@ -567,6 +592,8 @@ class Worker {
   const unsigned read_pct_ = p_.spec.read_percent();
   const bool timed_submit_ = p_.backend.caps() & kCapTimedSubmit;
   const uint64_t data_seed_ = p_.target.data_seed();
+  const bool verify_ = p_.spec.verify;
+  const uint64_t fsync_every_ = p_.spec.fsync_every;
   // null moves no data, so there is nothing to verify.
   const bool verify_reads_ = p_.spec.verify && !(p_.backend.caps() & kCapNoIo);
   const bool notify_ = p_.target.stamps_ready() && !(p_.backend.caps() & kCapNoIo);
@@ -575,7 +602,7 @@ class Worker {
   const unsigned cancel_pct_ = p_.spec.cancel_pct;
   const bool drain_cancel_ = p_.spec.drain == WorkloadSpec::Drain::Cancel;
   const uint32_t lat_sample_ = p_.spec.lat_sample;
-  Rng sample_rng_{splitmix64(p_.seed ^ 0x5a3b1e)};  // its own draw: the offsets stay as they are without it
+  OneIn sample_{lat_sample_, splitmix64(p_.seed ^ 0x5a3b1e)};  // its own draw: the offsets stay as they are without it
   Rng cancel_rng_{splitmix64(p_.seed ^ 0xca9ce1)};  // apart from the offsets' generator: same offsets with or without
 };
 
