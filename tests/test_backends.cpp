@@ -158,7 +158,10 @@ TEST(LibaioBatch, PairsUnderDirectWhileLittleIsInFlight) {
     std::vector<Request> slots(s.qd);
     std::vector<Request*> ptrs;
     for (unsigned i = 0; i < s.qd; ++i) {
-      slots[i] = Request{uint64_t{i} * bs, bs, Op::Read, buffers.data() + size_t{i} * bs, 0, 0, i};
+      slots[i].offset = uint64_t{i} * bs;
+      slots[i].len = bs;
+      slots[i].buf = buffers.data() + size_t{i} * bs;
+      slots[i].slot = i;
       ptrs.push_back(&slots[i]);
     }
     auto engine = find_backend("libaio")->create(

@@ -413,7 +413,9 @@ TEST_F(RunnerTest, PollStampsEachRequestItReaps) {
   std::vector<Request> slots(s.qd);
   std::vector<Request*> ptrs, done(s.qd);
   for (unsigned i = 0; i < s.qd; ++i) {
-    slots[i] = Request{uint64_t{i} * 4096, 4096, Op::Read, buffers.data() + size_t{i} * 4096};
+    slots[i].offset = uint64_t{i} * 4096;
+    slots[i].len = 4096;
+    slots[i].buf = buffers.data() + size_t{i} * 4096;
     slots[i].slot = i;
     slots[i].start_ns = now_ns();
     ptrs.push_back(&slots[i]);

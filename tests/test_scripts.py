@@ -1,6 +1,7 @@
 """The project's own scripts: failures must reach the caller (CI runs them).
 External commands are replaced by stubs on PATH, so nothing is built or booted."""
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -138,15 +139,36 @@ class BenchLoopTest(unittest.TestCase):
                     continue
                 micro = float(r[2])
                 self.assertGreater(micro, 0.5)
-                # Every request timed, then --lat-sample: one round, so each ratio is its only pair's, printed
-                # to 0.001 from the unrounded times (which are printed to the nanosecond), and its range is
-                # that one ratio.
+                # Every request timed, then --lat-sample: one round, so each ratio is its only pair's (the
+                # run over the mean of the primitive's figures around it), printed to 0.001 from the unrounded
+                # times (which are printed to the nanosecond), and the interval of its median is that one ratio.
                 for run, ratio, span in (r[3:6], r[6:9]):
                     run, ratio = float(run), float(ratio)
-                    low, high = (float(x) for x in span.split("-"))
+                    low, high = (float(x) for x in span.strip("[]").split("-"))
                     self.assertGreaterEqual(ratio + 0.0005, (run - 0.5) / (micro + 0.5))
                     self.assertLessEqual(ratio - 0.0005, (run + 0.5) / (micro - 0.5))
                     self.assertEqual((low, high), (ratio, ratio))
+
+    @unittest.skipUnless(shutil.which("valgrind"), "valgrind is not installed (scripts/install-deps --bench)")
+    def test_instruction_counts(self):
+        binary = os.environ.get("IOBENCH", os.path.join(ROOT, "build", "iobench"))
+        p = subprocess.run([os.path.join(ROOT, "scripts", "bench-loop"), "--instructions", "--ops", "2000",
+                            "--build", os.path.dirname(binary)], capture_output=True, text=True, timeout=600)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = [line.split() for line in p.stdout.splitlines()[2:]]
+        # sqpoll's work is its kernel thread's: no user-space row.
+        self.assertEqual([(r[0], r[1]) for r in rows], [("default", "1"), ("batch", "1"), ("fixed", "1"),
+                                                        ("batch", "32"), ("fixed", "32")])
+        for r in rows:
+            with self.subTest(variant=r[:2]):
+                micro, run, plus, sampled, splus = (float(x) for x in r[2:7])
+                # A primitive is a few dozen instructions a request; the loop does all it does and more, and
+                # timing every request costs more than timing one in 64.
+                self.assertGreater(micro, 10)
+                self.assertGreater(sampled, micro)
+                self.assertGreater(run, sampled)
+                self.assertAlmostEqual(plus, run - micro, delta=1)
+                self.assertAlmostEqual(splus, sampled - micro, delta=1)
 
 
 if __name__ == "__main__":

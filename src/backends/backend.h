@@ -26,22 +26,26 @@ namespace iobench {
 // IORING_OP_FSYNC, or fsync/fdatasync in the job thread.
 enum class Op : uint8_t { Read, Write, Fsync };
 
-struct Request {
+// One cache line: after each system call the loop finds its lines evicted
+// by the kernel's work, and every line a request spans is a miss (~5 ns).
+struct alignas(64) Request {
   uint64_t offset = 0;
-  uint32_t len = 0;
-  Op op = Op::Read;
   unsigned char* buf = nullptr;
-  int64_t result = 0;     // bytes transferred, or -errno; set by the engine
   uint64_t start_ns = 0;  // submission time (see Worker::issue for --rate); set by the runner
-  uint64_t end_ns = 0;    // set by an engine that sees this request's own completion; 0: the reap's stamp
-  uint64_t done_ns = 0;   // when the runner saw its last completion: the slot free again
+  // Set by an engine that sees this request's own completion; else, if it
+  // is timed, the reap's stamp, set by the runner: when its slot became free.
+  uint64_t end_ns = 0;
   uint64_t submit_ns = 0; // how long its own submission call took (kCapTimedSubmit engines)
+  uint64_t cancel_ns = 0; // when the runner asked for it to be cancelled; 0: never
+  int32_t result = 0;     // bytes transferred (a request is at most 64 MiB), or -errno; set by the engine
+  uint32_t len = 0;
+  uint32_t slot = 0;      // index in the job's request array, stable for its life
+  Op op = Op::Read;
   bool intended = false;  // start_ns is the --rate intended issue time, not to be restamped
   bool timed = true;      // --lat-sample drew it: stamped and in the latency figures; else no clock is read for it
   bool cancel_refused = false;  // the interface would not try to cancel it (Engine::cancel said no)
-  uint64_t cancel_ns = 0;       // when the runner asked for it to be cancelled; 0: never
-  uint32_t slot = 0;      // index in the job's request array, stable for its life
 };
+static_assert(sizeof(Request) == 64);
 
 // What an engine counts, reported under metrics.counters: the counters every
 // backend has, and up to kMaxOwn of its own, each by name.

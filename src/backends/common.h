@@ -40,7 +40,11 @@ class ChannelSet {
     rung_ = !ch_.empty() && ch_[0].bell;
   }
   ChannelSet(const Target& t, const EngineConfig& c, int flags = 0) : ChannelSet(t, t.channels_for(c.qd), flags) {}
-  int fd(uint32_t slot, Op op) const { return ch_[slot % ch_.size()].fd(op != Op::Read); }
+  // Slot i's channel. One channel (every file) needs no division, the
+  // slowest instruction of a request's way through an engine.
+  size_t index(uint32_t slot) const { return ch_.size() == 1 ? 0 : slot % ch_.size(); }
+  const Channel& of(uint32_t slot) const { return ch_[index(slot)]; }
+  int fd(uint32_t slot, Op op) const { return of(slot).fd(op != Op::Read); }
   // Tells a request-anchored device (emu in request mode) that these
   // requests were issued, at their start_ns; nothing on other targets. Every
   // engine rings before it waits for a request, from the thread that issued
@@ -50,7 +54,7 @@ class ChannelSet {
     if (!rung_) return;  // a file, the driver: one test per batch
     for (int i = 0; i < n; ++i) {
       if (reqs[i]->op == Op::Fsync) continue;  // no device service: a stream target refuses --fsync-every
-      const Channel& c = ch_[reqs[i]->slot % ch_.size()];
+      const Channel& c = of(reqs[i]->slot);
       c.bell->ring(*c.box, reqs[i]->op == Op::Write, reqs[i]->start_ns);
     }
   }
@@ -61,7 +65,7 @@ class ChannelSet {
   // next request finds the channel as if this one had never been issued.
   void withdraw(const Request& r) const {
     if (!rung_ || r.op == Op::Fsync) return;
-    const Channel& c = ch_[r.slot % ch_.size()];
+    const Channel& c = of(r.slot);
     if (Doorbell::withdraw(*c.box)) return;
     const bool write = r.op == Op::Write;
     const int fd = c.fd(write);

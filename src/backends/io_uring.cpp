@@ -233,7 +233,7 @@ class UringEngine final : public Engine {
  private:
   static constexpr int kOnlyCancels = -1;
 
-  int reap_once(Request** out, int max, int64_t timeout_ns) {
+  [[gnu::always_inline]] int reap_once(Request** out, int max, int64_t timeout_ns) {
     io_uring_cqe* cqe = nullptr;
     int ret;
     if (mode_ == Mode::Batch && io_uring_sq_ready(&ring_)) {
@@ -266,7 +266,7 @@ class UringEngine final : public Engine {
   void prep(io_uring_sqe* sqe, Request& r) {
     // -1: "the current position", what a stream (pipe) needs.
     const auto off = seekable_ ? static_cast<__u64>(r.offset) : ~__u64{0};
-    const size_t ch = r.slot % ch_.size();
+    const size_t ch = ch_.index(r.slot);
     if (r.op == Op::Fsync) {
       // Not drained or linked: the runner issues it once the writes it
       // covers have completed, so they are already in what it flushes;

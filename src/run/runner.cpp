@@ -182,7 +182,7 @@ class Worker {
     for (;;) {
       int ph = sh_.phase.load(std::memory_order_relaxed);
       if (ph == kStop || sh_.abort.load(std::memory_order_relaxed)) break;
-      if (ph == kMeasure && !measuring) {
+      if (!measuring && ph == kMeasure) {
         measuring = true;
         st_.reset_stats(now_ns());
         counters_at_start_ = engine_->counters();  // once per repetition, off the hot path
@@ -241,8 +241,8 @@ class Worker {
     // backend's cost per request is mostly clock reads.
     const uint64_t now = interval_ ? now_ns() : 0;
     int n = carried_;  // refused last time: already prepared, offered first
-    // --lat-sample: whether this batch has a request drawn to be timed.
-    bool drawn = false;
+    // --lat-sample: how many of this batch were drawn to be timed.
+    unsigned drawn = 0;
     if (fsync_due_ && nfree_) {
       // --fsync-every: the flush is a request of its own, in a slot like the
       // others, through the model's own interface (Op::Fsync).
@@ -250,7 +250,9 @@ class Worker {
       r->op = Op::Fsync;
       r->len = 0;
       r->intended = false;
-      r->timed = drawn = true;  // a flush is rare and its time a figure of its own
+      r->timed = true;  // a flush is rare and its time a figure of its own
+      drawn = 1;
+      r->end_ns = 0;
       r->submit_ns = 0;
       r->cancel_ns = 0;
       batch_[n++] = r;
@@ -270,14 +272,15 @@ class Worker {
         // from that time (no coordinated omission). The slot was free in
         // time: lateness is iobench's own wake-up, a figure of its own and
         // not charged to the request.
-        r->intended = r->done_ns > next_due_;
+        r->intended = r->end_ns > next_due_;
         if (r->intended) r->start_ns = next_due_;
         else st_.issue_lateness.record(now - next_due_);
         next_due_ += interval_;
       }
       --nfree_;
+      r->end_ns = 0;
       r->timed = lat_sample_ == 1 || sample_.next();
-      drawn |= r->timed;
+      drawn += r->timed;
       r->offset = gen_->next();
       r->op = (read_pct_ == 100 || (read_pct_ && gen_->rng().below(100) < read_pct_)) ? Op::Read : Op::Write;
       if (verify_ && r->op == Op::Write) pattern::fill(r->buf, s.bs, r->offset, data_seed_);
@@ -293,7 +296,8 @@ class Worker {
     // trace's submit slice still wants its start.
     const bool traced = lane_ && lane_->active;
     // --lat-sample: a batch with nothing drawn needs no stamp.
-    const bool stamp = traced || (drawn && !timed_submit_);
+    timed_out_ += drawn;
+    const bool stamp = traced || (drawn != 0 && !timed_submit_);
     const uint64_t t = stamp ? now_ns() : 0;
     if (!timed_submit_ && stamp) restamp(batch_.data() + carried_, n - carried_, t);
     int k = engine_->submit(batch_.data(), n);
@@ -303,7 +307,8 @@ class Worker {
       lane_->call(trace::Kind::Submit, t, submit_end_, static_cast<uint32_t>(k));
     }
     // io_uring:batch submits inside its wait: no submission call of its own.
-    if (timed_submit_)
+    // Only a drawn request has a submission time (--lat-sample).
+    if (timed_submit_ && (drawn || carried_))
       for (int i = 0; i < k; ++i)
         if (batch_[i]->submit_ns) st_.submit_lat.record(batch_[i]->submit_ns);
     inflight_ += static_cast<unsigned>(k);
@@ -330,11 +335,14 @@ class Worker {
     // cost, so it is not read when every request already has its stamp.
     // --lat-sample: a request not drawn needs no stamp either, unless a
     // cancel's figures want the time it came back.
+    // --lat-sample: with no drawn request out, none of these needs it.
     bool unstamped = traced;
-    for (int i = 0; i < got; ++i) {
-      const Request& r = *done_[i];
-      unstamped |= (r.end_ns == 0) & (r.timed | (r.cancel_ns != 0));
-    }
+    if (timed_out_ || cancel_pct_ || traced)
+      for (int i = 0; i < got; ++i) {
+        const Request& r = *done_[i];
+        unstamped |= (r.end_ns == 0) & (r.timed | (r.cancel_ns != 0));
+        timed_out_ -= r.timed;
+      }
     const uint64_t t = unstamped ? now_ns() : 0;
     if (traced) lane_->call(trace::Kind::Wait, t0, t, static_cast<uint32_t>(got));
     inflight_ -= static_cast<unsigned>(got);
@@ -357,11 +365,10 @@ class Worker {
       // The engine's own stamp where it saw this request complete by itself
       // (poll, sigio: the I/O ran in reap), else the stamp of the batch the
       // interface delivered at once (a CQ batch, io_getevents).
-      r->done_ns = r->end_ns ? r->end_ns : t;
-      r->end_ns = 0;
+      if (!r->end_ns) r->end_ns = t;
       free_list_[nfree_++] = r;
       if (plain) {
-        complete(*r, r->done_ns, record);
+        complete(*r, r->end_ns, record);
         continue;
       }
       if (r->op == Op::Fsync) {
@@ -369,7 +376,7 @@ class Worker {
         continue;
       }
       if (r->cancel_ns && cancel_outcome(*r)) continue;
-      complete(*r, r->done_ns, record);
+      complete(*r, r->end_ns, record);
       if (record != trace::kNone) ++record;
       // The flush goes out with the next batch, once the writes it covers are done.
       if (fsync_every_ && r->op == Op::Write && ++writes_since_flush_ >= fsync_every_) {
@@ -467,7 +474,7 @@ class Worker {
     ++st_.cancel_requested;
     if (taken_back(r)) {
       ++st_.cancelled;
-      st_.cancel_lat.record(r.done_ns > r.cancel_ns ? r.done_ns - r.cancel_ns : 0);
+      st_.cancel_lat.record(r.end_ns > r.cancel_ns ? r.end_ns - r.cancel_ns : 0);
       return true;
     }
     ++(r.cancel_refused ? st_.cancel_unsupported : st_.cancel_too_late);
@@ -477,7 +484,7 @@ class Worker {
   // An fsync of --fsync-every: its own figure, from its submission to its
   // completion; not a request of the figures (no op, no bytes, no latency).
   void flushed(const Request& r) {
-    const uint64_t took = r.done_ns > r.start_ns ? r.done_ns - r.start_ns : 0;
+    const uint64_t took = r.end_ns > r.start_ns ? r.end_ns - r.start_ns : 0;
     st_.fsync_lat.record(took);
     st_.fsync_ns += took;
     st_.fsync_submit_ns += std::min(took, r.submit_ns);
@@ -489,7 +496,7 @@ class Worker {
   // What a completion adds beyond the plain figures: the notification delay
   // (a device that stamps when the block became ready), its trace record,
   // its --series entry.
-  void detail(const Request& r, uint64_t t, uint64_t lat, uint32_t trace_ix) {
+  void detail(const Request& r, uint64_t t, uint32_t trace_ix) {
     // From the device's ready stamp (pattern::stamp_ready) to now: how late
     // this model learned of it.
     uint64_t ready = 0;
@@ -500,14 +507,13 @@ class Worker {
     if (trace_ix != trace::kNone && trace_ix < p_.trace->request_capacity())
       p_.trace->req(trace_ix) = trace::Req{r.start_ns, t, ready, r.offset, r.result, r.len,
                                            static_cast<uint16_t>(p_.index), r.op == Op::Write, r.intended};
-    if (series_) st_.series.record(t, lat, r.result > 0 ? static_cast<uint64_t>(r.result) : 0);
+    if (series_) st_.series.record(t, t > r.start_ns ? t - r.start_ns : 0, r.result > 0 ? static_cast<uint64_t>(r.result) : 0);
   }
 
   void complete(const Request& r, uint64_t t, uint32_t trace_ix) {
     ++st_.ops;
-    const uint64_t lat = t > r.start_ns ? t - r.start_ns : 0;
-    if (r.timed) st_.lat.record(lat);
-    if (detail_) detail(r, t, lat, trace_ix);
+    if (r.timed) st_.lat.record(t > r.start_ns ? t - r.start_ns : 0);
+    if (detail_) detail(r, t, trace_ix);
     if (r.result == static_cast<int64_t>(r.len)) {
       if (verify_reads_ && r.op == Op::Read && !verify(r)) return fail();
       st_.bytes += r.len;
@@ -578,6 +584,7 @@ class Worker {
   bool trace_requests_ = false;      // completions get trace records
   bool series_ = false;              // measuring with --series
   bool detail_ = false;              // completions have more to record than the plain figures (detail())
+  uint64_t timed_out_ = 0;           // requests drawn to be timed, prepared and not back yet
   uint64_t submit_end_ = 0;          // traced: when the last submit call returned (0: none this round)
   Counters counters_at_start_;
   unsigned nfree_ = 0, inflight_ = 0;
