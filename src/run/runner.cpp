@@ -55,8 +55,8 @@ struct Shared {
 // One per thread, on its own cache lines: the hot path writes only here.
 struct alignas(64) WorkerState {
   std::atomic<uint64_t> live_ops{0};  // read by the progress line
-  Histogram lat, notify, fsync_lat, issue_lateness, submit_lat, cancel_lat;
-  uint64_t ops = 0, bytes = 0, errors = 0;
+  uint64_t ops = 0, bytes = 0, errors = 0;  // beside live_ops and lat: each completion writes them
+  Histogram lat, submit_lat, notify, fsync_lat, issue_lateness, cancel_lat;
   // --cancel-pct, counted when the request comes back: requested = cancelled
   // + too_late + unsupported. A cancelled request is neither an op nor an error.
   uint64_t cancel_requested = 0, cancelled = 0, cancel_too_late = 0, cancel_unsupported = 0;
@@ -262,7 +262,7 @@ class Worker {
     if (ops_cap_) room = std::min<uint64_t>(room, ops_cap_ > issued_ ? ops_cap_ - issued_ : 0);
     for (; room; --room) {
       Request* r = free_list_[nfree_ - 1];
-      r->len = static_cast<uint32_t>(s.bs);
+      r->len = bs_;
       r->intended = false;
       r->submit_ns = 0;
       r->cancel_ns = 0;
@@ -325,7 +325,7 @@ class Worker {
   void reap(int64_t timeout) {
     const bool traced = lane_ && lane_->active;
     const uint64_t t0 = traced ? (submit_end_ ? submit_end_ : now_ns()) : 0;
-    int got = spin_wait_ ? spin(timeout) : engine_->reap(done_.data(), static_cast<int>(p_.qd), timeout);
+    int got = spin_wait_ ? spin(timeout) : engine_->reap(done_.data(), static_cast<int>(done_.size()), timeout);
     if (got <= 0) {
       if (traced) lane_->call(trace::Kind::Wait, t0, now_ns(), 0);
       return;
@@ -573,44 +573,49 @@ class Worker {
   const WorkerParams& p_;
   Shared& sh_;
   WorkerState& st_;
-  bool ready_signalled_ = false, measured_signalled_ = false;
-  // Everything the loop touches, allocated by prepare().
+  // Allocated by prepare(); declared before the engine, which goes first.
   AlignedBuffer buffers_;
   std::vector<Request> reqs_;
+  // What a round trip touches, side by side: after each system call the
+  // kernel's work has evicted them, and each further line is a miss.
   std::vector<Request*> free_list_, batch_, done_;
-  std::optional<OffsetGen> gen_;
   std::unique_ptr<Engine> engine_;
-  std::unique_ptr<trace::Lane> lane_;  // --trace
-  bool trace_requests_ = false;      // completions get trace records
-  bool series_ = false;              // measuring with --series
-  bool detail_ = false;              // completions have more to record than the plain figures (detail())
-  uint64_t timed_out_ = 0;           // requests drawn to be timed, prepared and not back yet
-  uint64_t submit_end_ = 0;          // traced: when the last submit call returned (0: none this round)
-  Counters counters_at_start_;
   unsigned nfree_ = 0, inflight_ = 0;
   int carried_ = 0;
-  uint64_t issued_ = 0, writes_since_flush_ = 0;
-  bool fsync_due_ = false;  // --fsync-every: a flush goes out with the next batch
+  const uint32_t bs_ = static_cast<uint32_t>(p_.spec.bs);
+  const uint32_t lat_sample_ = p_.spec.lat_sample;
+  const unsigned read_pct_ = p_.spec.read_percent();
+  const unsigned cancel_pct_ = p_.spec.cancel_pct;
+  uint64_t issued_ = 0;
   // --ops once measuring: a ramp is timed and issues as many as it can (a
   // thread that met its --ops in the ramp reported the ramp as measured).
   uint64_t ops_cap_ = 0;
   uint64_t interval_ = 0, next_due_ = 0;  // --rate: ns between issues, the next intended issue time
-  SpinGuard spin_{50'000};                // --rate: spin this long before an issue (wait_until)
-  const unsigned read_pct_ = p_.spec.read_percent();
-  const bool timed_submit_ = p_.backend.caps() & kCapTimedSubmit;
-  const uint64_t data_seed_ = p_.target.data_seed();
-  const bool verify_ = p_.spec.verify;
+  uint64_t timed_out_ = 0;                // requests drawn to be timed, prepared and not back yet
+  uint64_t submit_end_ = 0;               // traced: when the last submit call returned (0: none this round)
   const uint64_t fsync_every_ = p_.spec.fsync_every;
+  bool trace_requests_ = false;  // completions get trace records
+  bool series_ = false;          // measuring with --series
+  bool detail_ = false;          // completions have more to record than the plain figures (detail())
+  bool fsync_due_ = false;       // --fsync-every: a flush goes out with the next batch
+  const bool timed_submit_ = p_.backend.caps() & kCapTimedSubmit;
+  const bool verify_ = p_.spec.verify;
   // null moves no data, so there is nothing to verify.
   const bool verify_reads_ = p_.spec.verify && !(p_.backend.caps() & kCapNoIo);
   const bool notify_ = p_.target.stamps_ready() && !(p_.backend.caps() & kCapNoIo);
-  const bool seekable_ = p_.target.seekable();
   const bool spin_wait_ = p_.spec.wait == WorkloadSpec::Wait::Spin;
-  const unsigned cancel_pct_ = p_.spec.cancel_pct;
   const bool drain_cancel_ = p_.spec.drain == WorkloadSpec::Drain::Cancel;
-  const uint32_t lat_sample_ = p_.spec.lat_sample;
+  std::unique_ptr<trace::Lane> lane_;  // --trace
   OneIn sample_{lat_sample_, splitmix64(p_.seed ^ 0x5a3b1e)};  // its own draw: the offsets stay as they are without it
+  std::optional<OffsetGen> gen_;
+  // Off the round trip.
+  bool ready_signalled_ = false, measured_signalled_ = false;
+  const bool seekable_ = p_.target.seekable();
+  const uint64_t data_seed_ = p_.target.data_seed();
+  uint64_t writes_since_flush_ = 0;
+  SpinGuard spin_{50'000};  // --rate: spin this long before an issue (wait_until)
   Rng cancel_rng_{splitmix64(p_.seed ^ 0xca9ce1)};  // apart from the offsets' generator: same offsets with or without
+  Counters counters_at_start_;
 };
 
 // How many words a thread's --series log holds: the intervals the runtime
