@@ -178,6 +178,33 @@ class Worker {
     interval_ = p_.rate ? 1'000'000'000 / p_.rate : 0;
     next_due_ = now_ns();
     st_.reset_stats(next_due_);
+    // None of the features that need a look per batch or per request: the
+    // loop compiled without those looks (cycle<true>), fewer instructions
+    // and code lines for each round trip to fetch again after the kernel.
+    const bool plain = !interval_ && !lane_ && !p_.spec.series_ns && !cancel_pct_ && !fsync_every_ && !verify_ &&
+                       !spin_wait_ && !drain_cancel_ && !notify_;
+    if (plain) cycle<true>();
+    else cycle<false>();
+    st_.t_end = now_ns();
+    st_.usage = Usage::thread() - st_.usage0;  // before the drain and the engine's teardown
+    if (series_) st_.series.finish(st_.t_end);
+    if (lane_) {
+      lane_->active = trace_requests_ = false;
+      lane_->close();
+    }
+    st_.counters = engine_->counters();
+    st_.counters.subtract_all(counters_at_start_);
+    if (p_.spec.cancel_pct) {
+      st_.counters.add("cancel_requested") = st_.cancel_requested;
+      st_.counters.add("cancelled") = st_.cancelled;
+      st_.counters.add("cancel_too_late") = st_.cancel_too_late;
+      st_.counters.add("cancel_unsupported") = st_.cancel_unsupported;
+    }
+  }
+
+  // Issues and reaps until the phase says stop or the ops are done.
+  template <bool kPlain>
+  void cycle() {
     bool measuring = false;
     for (;;) {
       int ph = sh_.phase.load(std::memory_order_relaxed);
@@ -199,51 +226,37 @@ class Worker {
         if (lane_) lane_->active = trace_requests_ = !p_.trace->requests_spent();
         detail_ = notify_ || series_ || trace_requests_;
       }
-      issue();
+      issue<kPlain>();
       if (inflight_ == 0) {
         if (ops_cap_ && issued_ >= ops_cap_ && !carried_ && !fsync_due_) break;
-        if (interval_ && !carried_) wait_until(next_due_);
+        if (!kPlain && interval_ && !carried_) wait_until(next_due_);
         continue;
       }
       int64_t timeout = -1;
-      if (interval_ && nfree_) {
+      if (!kPlain && interval_ && nfree_) {
         const uint64_t now = now_ns();  // after the submission, not before it
         timeout = next_due_ > now + spin_.ns ? static_cast<int64_t>(next_due_ - now - spin_.ns) : 0;
         timeout = std::min<int64_t>(timeout, kStopCheckNs);
       }
       // --drain cancel: the end is seen within kStopCheckNs, with what is
       // still in flight, not after the next completion.
-      if (drain_cancel_ && (timeout < 0 || timeout > kStopCheckNs)) timeout = kStopCheckNs;
-      reap(timeout);
-    }
-    st_.t_end = now_ns();
-    st_.usage = Usage::thread() - st_.usage0;  // before the drain and the engine's teardown
-    if (series_) st_.series.finish(st_.t_end);
-    if (lane_) {
-      lane_->active = trace_requests_ = false;
-      lane_->close();
-    }
-    st_.counters = engine_->counters();
-    st_.counters.subtract_all(counters_at_start_);
-    if (p_.spec.cancel_pct) {
-      st_.counters.add("cancel_requested") = st_.cancel_requested;
-      st_.counters.add("cancelled") = st_.cancelled;
-      st_.counters.add("cancel_too_late") = st_.cancel_too_late;
-      st_.counters.add("cancel_unsupported") = st_.cancel_unsupported;
+      if (!kPlain && drain_cancel_ && (timeout < 0 || timeout > kStopCheckNs)) timeout = kStopCheckNs;
+      reap<kPlain>(timeout);
     }
   }
 
   // Prepares what the free slots and the rate allow and submits it together
   // with what the engine refused last time.
+  template <bool kPlain>
   void issue() {
     const WorkloadSpec& s = p_.spec;
     // One clock read per batch without --rate (the stamp below): the null
     // backend's cost per request is mostly clock reads.
-    const uint64_t now = interval_ ? now_ns() : 0;
+    const uint64_t now = !kPlain && interval_ ? now_ns() : 0;
     int n = carried_;  // refused last time: already prepared, offered first
     // --lat-sample: how many of this batch were drawn to be timed.
     unsigned drawn = 0;
-    if (fsync_due_ && nfree_) {
+    if (!kPlain && fsync_due_ && nfree_) {
       // --fsync-every: the flush is a request of its own, in a slot like the
       // others, through the model's own interface (Op::Fsync).
       Request* r = free_list_[--nfree_];
@@ -266,7 +279,7 @@ class Worker {
       r->intended = false;
       r->submit_ns = 0;
       r->cancel_ns = 0;
-      if (interval_) {
+      if (!kPlain && interval_) {
         if (next_due_ > now) break;
         // The system kept the slot past the intended time: latency counts
         // from that time (no coordinated omission). The slot was free in
@@ -283,7 +296,7 @@ class Worker {
       drawn += r->timed;
       r->offset = gen_->next();
       r->op = (read_pct_ == 100 || (read_pct_ && gen_->rng().below(100) < read_pct_)) ? Op::Read : Op::Write;
-      if (verify_ && r->op == Op::Write) pattern::fill(r->buf, s.bs, r->offset, data_seed_);
+      if (!kPlain && verify_ && r->op == Op::Write) pattern::fill(r->buf, s.bs, r->offset, data_seed_);
       batch_[n++] = r;
       ++issued_;
     }
@@ -294,7 +307,7 @@ class Worker {
     // stamps each request at that call itself (timed_call), so a stamp here
     // would be a clock read thrown away (tens of ns a request at qd 1); the
     // trace's submit slice still wants its start.
-    const bool traced = lane_ && lane_->active;
+    const bool traced = !kPlain && lane_ && lane_->active;
     // --lat-sample: a batch with nothing drawn needs no stamp.
     timed_out_ += drawn;
     const bool stamp = traced || (drawn != 0 && !timed_submit_);
@@ -312,7 +325,7 @@ class Worker {
       for (int i = 0; i < k; ++i)
         if (batch_[i]->submit_ns) st_.submit_lat.record(batch_[i]->submit_ns);
     inflight_ += static_cast<unsigned>(k);
-    if (cancel_pct_)
+    if (!kPlain && cancel_pct_)
       for (int i = 0; i < k; ++i)
         if (batch_[i]->op != Op::Fsync && cancel_rng_.below(100) < cancel_pct_) cancel(*batch_[i]);
     // Requests the engine could not take (a full ring, EAGAIN) keep their
@@ -322,10 +335,11 @@ class Worker {
     std::copy(batch_.begin() + k, batch_.begin() + n, batch_.begin());
   }
 
+  template <bool kPlain>
   void reap(int64_t timeout) {
-    const bool traced = lane_ && lane_->active;
+    const bool traced = !kPlain && lane_ && lane_->active;
     const uint64_t t0 = traced ? (submit_end_ ? submit_end_ : now_ns()) : 0;
-    int got = spin_wait_ ? spin(timeout) : engine_->reap(done_.data(), static_cast<int>(done_.size()), timeout);
+    int got = !kPlain && spin_wait_ ? spin(timeout) : engine_->reap(done_.data(), static_cast<int>(done_.size()), timeout);
     if (got <= 0) {
       if (traced) lane_->call(trace::Kind::Wait, t0, now_ns(), 0);
       return;
@@ -337,7 +351,7 @@ class Worker {
     // cancel's figures want the time it came back.
     // --lat-sample: with no drawn request out, none of these needs it.
     bool unstamped = traced;
-    if (timed_out_ || cancel_pct_ || traced)
+    if (timed_out_ || (!kPlain && (cancel_pct_ || traced)))
       for (int i = 0; i < got; ++i) {
         const Request& r = *done_[i];
         unstamped |= (r.end_ns == 0) & (r.timed | (r.cancel_ns != 0));
@@ -353,13 +367,13 @@ class Worker {
       return;
     }
     uint32_t record = trace::kNone;
-    if (trace_requests_) {
+    if (!kPlain && trace_requests_) {
       int data = 0;  // a flush is no request of the figures: not a request slice either
       for (int i = 0; i < got; ++i) data += done_[i]->op != Op::Fsync && !taken_back(*done_[i]);
       record = claim_trace(data);
     }
     // No flush, cancel or trace record among them: the short way.
-    const bool plain = !fsync_every_ && !cancel_pct_ && record == trace::kNone;
+    const bool plain = kPlain || (!fsync_every_ && !cancel_pct_ && record == trace::kNone);
     for (int i = 0; i < got; ++i) {
       Request* r = done_[i];
       // The engine's own stamp where it saw this request complete by itself
@@ -368,7 +382,7 @@ class Worker {
       if (!r->end_ns) r->end_ns = t;
       free_list_[nfree_++] = r;
       if (plain) {
-        complete(*r, r->end_ns, record);
+        complete<kPlain>(*r, r->end_ns, record);
         continue;
       }
       if (r->op == Op::Fsync) {
@@ -376,7 +390,7 @@ class Worker {
         continue;
       }
       if (r->cancel_ns && cancel_outcome(*r)) continue;
-      complete(*r, r->end_ns, record);
+      complete<kPlain>(*r, r->end_ns, record);
       if (record != trace::kNone) ++record;
       // The flush goes out with the next batch, once the writes it covers are done.
       if (fsync_every_ && r->op == Op::Write && ++writes_since_flush_ >= fsync_every_) {
@@ -384,7 +398,7 @@ class Worker {
         writes_since_flush_ = 0;
       }
     }
-    if (lane_ && !trace_requests_) lane_->active = false;
+    if (!kPlain && lane_ && !trace_requests_) lane_->active = false;
     st_.live_ops.store(st_.ops, std::memory_order_relaxed);
   }
 
@@ -510,12 +524,13 @@ class Worker {
     if (series_) st_.series.record(t, t > r.start_ns ? t - r.start_ns : 0, r.result > 0 ? static_cast<uint64_t>(r.result) : 0);
   }
 
+  template <bool kPlain>
   void complete(const Request& r, uint64_t t, uint32_t trace_ix) {
     ++st_.ops;
     if (r.timed) st_.lat.record(t > r.start_ns ? t - r.start_ns : 0);
-    if (detail_) detail(r, t, trace_ix);
+    if (!kPlain && detail_) detail(r, t, trace_ix);
     if (r.result == static_cast<int64_t>(r.len)) {
-      if (verify_reads_ && r.op == Op::Read && !verify(r)) return fail();
+      if (!kPlain && verify_reads_ && r.op == Op::Read && !verify(r)) return fail();
       st_.bytes += r.len;
       return;
     }
