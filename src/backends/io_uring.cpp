@@ -126,6 +126,12 @@ void setup_ring(io_uring& ring, const EngineConfig& c, Mode mode, unsigned sqes,
   if (mode == Mode::Sqpoll) notes.push_back("sqpoll idle " + std::to_string(p.sq_thread_idle) + "ms");
 }
 
+// A call of the I/O path failed and the run cannot go on. Out of line: the
+// functions of every round trip that call it keep their registers free.
+[[noreturn, gnu::cold, gnu::noinline]] void call_failed(const char* call, int ret) {
+  throw RuntimeError(std::string(call) + " failed: " + errno_text(-ret));
+}
+
 // When the queue is empty: waits as the runner asks (timeout_ns < 0: for
 // one, 0: only a look, > 0: at most that long); -EAGAIN, -ETIME or -EINTR
 // when there is none.
@@ -239,11 +245,14 @@ class UringEngine final : public Engine {
     if (mode_ == Mode::Batch && io_uring_sq_ready(&ring_)) {
       counters_.syscalls++;
       ret = timeout_ns < 0 ? io_uring_submit_and_wait(&ring_, 1) : io_uring_submit(&ring_);
-      if (ret < 0 && ret != -EINTR) throw RuntimeError("io_uring_submit_and_wait failed: " + errno_text(-ret));
+      if (ret < 0 && ret != -EINTR) [[unlikely]]
+        call_failed("io_uring_submit_and_wait", ret);
     }
     ret = next_cqe(ring_, &cqe, timeout_ns, counters_);
-    if (ret == -EAGAIN || ret == -ETIME || ret == -EINTR) return 0;
-    if (ret < 0) throw RuntimeError("io_uring_wait_cqe failed: " + errno_text(-ret));
+    if (ret < 0) [[unlikely]] {
+      if (ret == -EAGAIN || ret == -ETIME || ret == -EINTR) return 0;
+      call_failed("io_uring_wait_cqe", ret);
+    }
     if (mode_ == Mode::Default) max = 1;  // one completion per wait: the simplest loop
     int n = 0;
     unsigned head, seen = 0;
@@ -313,7 +322,8 @@ class UringEngine final : public Engine {
       posted_ns_ = end;
       if (!end) posted_ = 0;  // --lat-sample drew none: the call read no clock
     }
-    if (ret < 0) throw RuntimeError("io_uring_submit failed: " + errno_text(-ret));
+    if (ret < 0) [[unlikely]]
+      call_failed("io_uring_submit", ret);
   }
 
   // A request that came back with an error: cancelled (the device takes it
