@@ -339,7 +339,8 @@ class Worker {
   void reap(int64_t timeout) {
     const bool traced = !kPlain && lane_ && lane_->active;
     const uint64_t t0 = traced ? (submit_end_ ? submit_end_ : now_ns()) : 0;
-    int got = !kPlain && spin_wait_ ? spin(timeout) : engine_->reap(done_.data(), static_cast<int>(done_.size()), timeout);
+    const int qd = static_cast<int>(done_.size());
+    int got = !kPlain && spin_wait_ ? spin(timeout) : engine_->reap(done_.data(), qd, timeout);
     if (got <= 0) {
       if (traced) lane_->call(trace::Kind::Wait, t0, now_ns(), 0);
       return;
@@ -521,7 +522,8 @@ class Worker {
     if (trace_ix != trace::kNone && trace_ix < p_.trace->request_capacity())
       p_.trace->req(trace_ix) = trace::Req{r.start_ns, t, ready, r.offset, r.result, r.len,
                                            static_cast<uint16_t>(p_.index), r.op == Op::Write, r.intended};
-    if (series_) st_.series.record(t, t > r.start_ns ? t - r.start_ns : 0, r.result > 0 ? static_cast<uint64_t>(r.result) : 0);
+    if (series_)
+      st_.series.record(t, t > r.start_ns ? t - r.start_ns : 0, r.result > 0 ? static_cast<uint64_t>(r.result) : 0);
   }
 
   template <bool kPlain>
