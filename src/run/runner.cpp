@@ -249,7 +249,6 @@ class Worker {
   // with what the engine refused last time.
   template <bool kPlain>
   void issue() {
-    const WorkloadSpec& s = p_.spec;
     // One clock read per batch without --rate (the stamp below): the null
     // backend's cost per request is mostly clock reads.
     const uint64_t now = !kPlain && interval_ ? now_ns() : 0;
@@ -296,7 +295,7 @@ class Worker {
       drawn += r->timed;
       r->offset = gen_->next();
       r->op = (read_pct_ == 100 || (read_pct_ && gen_->rng().below(100) < read_pct_)) ? Op::Read : Op::Write;
-      if (!kPlain && verify_ && r->op == Op::Write) pattern::fill(r->buf, s.bs, r->offset, data_seed_);
+      if (!kPlain && verify_ && r->op == Op::Write) pattern::fill(r->buf, bs_, r->offset, data_seed_);
       batch_[n++] = r;
       ++issued_;
     }
