@@ -160,7 +160,14 @@ void setup_ring(io_uring& ring, const EngineConfig& c, Mode mode, unsigned sqes,
 inline int next_cqe(io_uring& ring, io_uring_cqe** cqe, int64_t timeout_ns, Counters& counters) {
   // What is already in the queue needs no call (at qd 1 on a page-cached
   // file, the request the submit served inline).
-  if (io_uring_cq_ready(&ring) && io_uring_peek_cqe(&ring, cqe) == 0) return 0;
+  // io_uring_peek_cqe's look, with the common case first: no ring here is
+  // CQE32, and a timeout of liburing's own (kernels before 5.11) is left to
+  // wait_cqe, whose liburing call takes it off the queue.
+  const unsigned head = *ring.cq.khead;
+  if (__builtin_expect(io_uring_smp_load_acquire(ring.cq.ktail) != head, 1)) {
+    *cqe = &ring.cq.cqes[head & ring.cq.ring_mask];
+    if (__builtin_expect((*cqe)->user_data != LIBURING_UDATA_TIMEOUT, 1)) return 0;
+  }
   return wait_cqe(ring, cqe, timeout_ns, counters);
 }
 
@@ -196,7 +203,7 @@ class UringEngine final : public Engine {
   int submit(Request* const* reqs, int n) override {
     const int queued = std::min(n, static_cast<int>(io_uring_sq_space_left(&ring_)));
     if (queued <= 0) return 0;
-    for (int i = 0; i < queued; ++i) prep(io_uring_get_sqe(&ring_), *reqs[i]);
+    for (int i = 0; i < queued; ++i) prep(next_sqe(), *reqs[i]);
     // batch leaves the submission to reap(), which enters the kernel once for both.
     if (mode_ != Mode::Batch) enter(reqs, queued);
     ch_.ring(reqs, queued);
@@ -228,6 +235,12 @@ class UringEngine final : public Engine {
   }
 
   int reap(Request** out, int max, int64_t timeout_ns) override {
+    return mode_ == Mode::Default ? reap_one(out, timeout_ns) : reap_many(out, max, timeout_ns);
+  }
+
+ private:
+  // Apart from reap_one, so default's entry saves no registers it does not use.
+  [[gnu::noinline]] int reap_many(Request** out, int max, int64_t timeout_ns) {
     for (;;) {
       int n = reap_once(out, max, timeout_ns);
       // Only cancel completions: a wait for at least one request goes on.
@@ -236,8 +249,36 @@ class UringEngine final : public Engine {
     }
   }
 
- private:
   static constexpr int kOnlyCancels = -1;
+
+  // default: one completion per wait, taken straight from the queue's head
+  // (what reap_once does for max = 1, without the walk over the queue).
+  [[gnu::always_inline]] int reap_one(Request** out, int64_t timeout_ns) {
+    io_uring_cqe* cqe = nullptr;
+    if (const int ret = next_cqe(ring_, &cqe, timeout_ns, counters_); ret < 0) [[unlikely]]
+      return no_cqe(ret);
+    auto* r = static_cast<Request*>(io_uring_cqe_get_data(cqe));
+    const int res = cqe->res;
+    io_uring_cqe_seen(&ring_, cqe);
+    const bool posted = posted_ != 0;
+    posted_ -= posted;
+    if (!r) [[unlikely]]  // a cancel's own completion: a wait for a request goes on
+      return timeout_ns >= 0 ? 0 : reap_one_more(out, timeout_ns);
+    if (posted) r->end_ns = posted_ns_;
+    r->result = res;
+    if (res < 0) [[unlikely]]
+      failed(*r);
+    out[0] = r;
+    return 1;
+  }
+  [[gnu::noinline]] int reap_one_more(Request** out, int64_t timeout_ns) { return reap_one(out, timeout_ns); }
+
+  // The wait ended with no completion: 0 when it was only a look, a timeout
+  // or a signal; a failed wait ends the run.
+  static int no_cqe(int ret) {
+    if (ret == -EAGAIN || ret == -ETIME || ret == -EINTR) return 0;
+    call_failed("io_uring_wait_cqe", ret);
+  }
 
   [[gnu::always_inline]] int reap_once(Request** out, int max, int64_t timeout_ns) {
     io_uring_cqe* cqe = nullptr;
@@ -249,11 +290,8 @@ class UringEngine final : public Engine {
         call_failed("io_uring_submit_and_wait", ret);
     }
     ret = next_cqe(ring_, &cqe, timeout_ns, counters_);
-    if (ret < 0) [[unlikely]] {
-      if (ret == -EAGAIN || ret == -ETIME || ret == -EINTR) return 0;
-      call_failed("io_uring_wait_cqe", ret);
-    }
-    if (mode_ == Mode::Default) max = 1;  // one completion per wait: the simplest loop
+    if (ret < 0) [[unlikely]]
+      return no_cqe(ret);
     int n = 0;
     unsigned head, seen = 0;
     io_uring_for_each_cqe(&ring_, head, cqe) {
@@ -272,30 +310,43 @@ class UringEngine final : public Engine {
     return n || !seen ? n : kOnlyCancels;
   }
 
+  // io_uring_get_sqe where the queue is known to have room (the count above),
+  // so the kernel's head need not be read again; no ring here is SQE128.
+  io_uring_sqe* next_sqe() { return &ring_.sq.sqes[ring_.sq.sqe_tail++ & ring_.sq.ring_mask]; }
+
   void prep(io_uring_sqe* sqe, Request& r) {
-    // -1: "the current position", what a stream (pipe) needs.
-    const auto off = seekable_ ? static_cast<__u64>(r.offset) : ~__u64{0};
+    if (r.op == Op::Fsync) [[unlikely]]
+      return prep_fsync(sqe, r);
+    if (mode_ == Mode::Fixed) return prep_fixed(sqe, r);
+    if (r.op == Op::Read) io_uring_prep_read(sqe, ch_.fd(r.slot, r.op), r.buf, r.len, offset(r));
+    else io_uring_prep_write(sqe, ch_.fd(r.slot, r.op), r.buf, r.len, offset(r));
+    io_uring_sqe_set_data(sqe, &r);
+  }
+  // -1: "the current position", what a stream (pipe) needs.
+  __u64 offset(const Request& r) const { return seekable_ ? static_cast<__u64>(r.offset) : ~__u64{0}; }
+
+  // Out of line, as fixed's own path and a rare flush are: the default
+  // path's code stays a few lines to fetch again after each system call.
+  [[gnu::noinline]] void prep_fixed(io_uring_sqe* sqe, Request& r) {
     const size_t ch = ch_.index(r.slot);
-    if (r.op == Op::Fsync) {
-      // Not drained or linked: the runner issues it once the writes it
-      // covers have completed, so they are already in what it flushes;
-      // IOSQE_IO_DRAIN would hold every request behind it for nothing.
-      io_uring_prep_fsync(sqe, ch_.fd(r.slot, r.op), fdatasync_ ? IORING_FSYNC_DATASYNC : 0);
-      if (mode_ == Mode::Fixed) {
-        sqe->fd = fixed_base_[ch] + (ch_[ch].wr ? 1 : 0);
-        sqe->flags |= IOSQE_FIXED_FILE;
-      }
-      counters_.fsyncs++;
-    } else if (mode_ == Mode::Fixed) {
-      const int idx = fixed_base_[ch] + (r.op == Op::Write && ch_[ch].wr ? 1 : 0);
-      if (r.op == Op::Read) io_uring_prep_read_fixed(sqe, idx, r.buf, r.len, off, static_cast<int>(r.slot));
-      else io_uring_prep_write_fixed(sqe, idx, r.buf, r.len, off, static_cast<int>(r.slot));
+    const int idx = fixed_base_[ch] + (r.op == Op::Write && ch_[ch].wr ? 1 : 0);
+    if (r.op == Op::Read) io_uring_prep_read_fixed(sqe, idx, r.buf, r.len, offset(r), static_cast<int>(r.slot));
+    else io_uring_prep_write_fixed(sqe, idx, r.buf, r.len, offset(r), static_cast<int>(r.slot));
+    sqe->flags |= IOSQE_FIXED_FILE;
+    io_uring_sqe_set_data(sqe, &r);
+  }
+
+  [[gnu::noinline, gnu::cold]] void prep_fsync(io_uring_sqe* sqe, Request& r) {
+    // Not drained or linked: the runner issues it once the writes it
+    // covers have completed, so they are already in what it flushes;
+    // IOSQE_IO_DRAIN would hold every request behind it for nothing.
+    io_uring_prep_fsync(sqe, ch_.fd(r.slot, r.op), fdatasync_ ? IORING_FSYNC_DATASYNC : 0);
+    if (mode_ == Mode::Fixed) {
+      const size_t ch = ch_.index(r.slot);
+      sqe->fd = fixed_base_[ch] + (ch_[ch].wr ? 1 : 0);
       sqe->flags |= IOSQE_FIXED_FILE;
-    } else if (r.op == Op::Read) {
-      io_uring_prep_read(sqe, ch_.fd(r.slot, r.op), r.buf, r.len, off);
-    } else {
-      io_uring_prep_write(sqe, ch_.fd(r.slot, r.op), r.buf, r.len, off);
     }
+    counters_.fsyncs++;
     io_uring_sqe_set_data(sqe, &r);
   }
 
