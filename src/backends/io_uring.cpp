@@ -293,15 +293,19 @@ class UringEngine final : public Engine {
     if (ret < 0) [[unlikely]]
       return no_cqe(ret);
     int n = 0;
-    unsigned head, seen = 0;
-    io_uring_for_each_cqe(&ring_, head, cqe) {
-      if (n == max) break;
-      auto* r = static_cast<Request*>(io_uring_cqe_get_data(cqe));
-      const bool posted = seen++ < posted_;
-      if (!r) continue;  // a cancel's own completion
-      if (posted) r->end_ns = posted_ns_;
-      r->result = cqe->res;
-      if (cqe->res < 0) [[unlikely]]
+    // The tail read once (io_uring_for_each_cqe reads it again for every
+    // completion): what is posted after this look waits for the next.
+    const unsigned head = *ring_.cq.khead, tail = io_uring_smp_load_acquire(ring_.cq.ktail);
+    unsigned seen = 0;
+    for (; head + seen != tail && n < max; ++seen) {
+      const io_uring_cqe& c = ring_.cq.cqes[(head + seen) & ring_.cq.ring_mask];  // no CQE32 ring here
+      // A cancel's own completion (0), or a timeout of liburing's own (-1,
+      // kernels before 5.11): no request's.
+      if (c.user_data + 1 <= 1) continue;
+      auto* r = reinterpret_cast<Request*>(c.user_data);
+      if (seen < posted_) r->end_ns = posted_ns_;
+      r->result = c.res;
+      if (c.res < 0) [[unlikely]]
         failed(*r);
       out[n++] = r;
     }
