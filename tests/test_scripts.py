@@ -1,5 +1,7 @@
 """The project's own scripts: failures must reach the caller (CI runs them).
 External commands are replaced by stubs on PATH, so nothing is built or booted."""
+import importlib.machinery
+import importlib.util
 import os
 import shutil
 import stat
@@ -125,6 +127,17 @@ class BenchModelsTest(unittest.TestCase):
 
 
 class BenchLoopTest(unittest.TestCase):
+    def test_the_verdict_is_the_intervals(self):
+        spec = importlib.util.spec_from_loader("bench_loop", importlib.machinery.SourceFileLoader(
+            "bench_loop", os.path.join(ROOT, "scripts", "bench-loop")))
+        bench_loop = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(bench_loop)
+        # A median under 1.05 whose interval reaches past it has not shown the loop within 5 %.
+        self.assertEqual(bench_loop.verdict(1.028, 1.069), "undecided")
+        self.assertEqual(bench_loop.verdict(1.004, 1.048), "within")
+        self.assertEqual(bench_loop.verdict(1.05, 1.05), "within")
+        self.assertEqual(bench_loop.verdict(1.051, 1.2), "above")
+
     def test_every_variant_has_both_figures_and_their_ratio(self):
         binary = os.environ.get("IOBENCH", os.path.join(ROOT, "build", "iobench"))
         p = subprocess.run([os.path.join(ROOT, "scripts", "bench-loop"), "--runtime", "0.1s", "--repeat", "1",
@@ -142,12 +155,15 @@ class BenchLoopTest(unittest.TestCase):
                 # Every request timed, then --lat-sample: one round, so each ratio is its only pair's (the
                 # run over the mean of the primitive's figures around it), printed to 0.001 from the unrounded
                 # times (which are printed to the nanosecond), and the interval of its median is that one ratio.
-                for run, ratio, span in (r[3:6], r[6:9]):
+                # The verdict against 5 % is the interval's: with one round, within or above by that ratio.
+                self.assertEqual((r[10], r[12]), ("run:", "sampled:"))
+                for (run, ratio, span), said in zip((r[3:6], r[6:9]), (r[11], r[13])):
                     run, ratio = float(run), float(ratio)
                     low, high = (float(x) for x in span.strip("[]").split("-"))
                     self.assertGreaterEqual(ratio + 0.0005, (run - 0.5) / (micro + 0.5))
                     self.assertLessEqual(ratio - 0.0005, (run + 0.5) / (micro - 0.5))
                     self.assertEqual((low, high), (ratio, ratio))
+                    self.assertEqual(said, "within" if ratio <= 1.05 else "above")
 
     @unittest.skipUnless(shutil.which("valgrind"), "valgrind is not installed (scripts/install-deps --bench)")
     def test_instruction_counts(self):
