@@ -183,11 +183,16 @@ class UringEngine final : public Engine {
     int ret;
     if (mode_ == Mode::Fixed) {
       // Registered table: each channel's read fd, then its write fd if separate.
-      std::vector<int> fds;
+      std::vector<int> fds, base;
       for (size_t i = 0; i < ch_.size(); ++i) {
-        fixed_base_.push_back(static_cast<int>(fds.size()));
+        base.push_back(static_cast<int>(fds.size()));
         fds.push_back(ch_[i].rd.get());
         if (ch_[i].wr) fds.push_back(ch_[i].wr.get());
+      }
+      for (uint32_t slot = 0; slot < c.qd; ++slot) {
+        const size_t ch = ch_.index(slot);
+        fixed_fd_.push_back(base[ch]);
+        fixed_fd_.push_back(base[ch] + (ch_[ch].wr ? 1 : 0));
       }
       if ((ret = io_uring_register_files(&ring_, fds.data(), static_cast<unsigned>(fds.size()))) < 0)
         fail_setup("io_uring_register_files failed: " + errno_text(-ret));
@@ -332,8 +337,7 @@ class UringEngine final : public Engine {
   // Out of line, as fixed's own path and a rare flush are: the default
   // path's code stays a few lines to fetch again after each system call.
   [[gnu::noinline]] void prep_fixed(io_uring_sqe* sqe, Request& r) {
-    const size_t ch = ch_.index(r.slot);
-    const int idx = fixed_base_[ch] + (r.op == Op::Write && ch_[ch].wr ? 1 : 0);
+    const int idx = fixed_fd_[r.slot * 2 + (r.op == Op::Write)];
     if (r.op == Op::Read) io_uring_prep_read_fixed(sqe, idx, r.buf, r.len, offset(r), static_cast<int>(r.slot));
     else io_uring_prep_write_fixed(sqe, idx, r.buf, r.len, offset(r), static_cast<int>(r.slot));
     sqe->flags |= IOSQE_FIXED_FILE;
@@ -346,8 +350,7 @@ class UringEngine final : public Engine {
     // IOSQE_IO_DRAIN would hold every request behind it for nothing.
     io_uring_prep_fsync(sqe, ch_.fd(r.slot, r.op), fdatasync_ ? IORING_FSYNC_DATASYNC : 0);
     if (mode_ == Mode::Fixed) {
-      const size_t ch = ch_.index(r.slot);
-      sqe->fd = fixed_base_[ch] + (ch_[ch].wr ? 1 : 0);
+      sqe->fd = fixed_fd_[r.slot * 2 + 1];  // the channel's write fd where it has one
       sqe->flags |= IOSQE_FIXED_FILE;
     }
     counters_.fsyncs++;
@@ -400,7 +403,7 @@ class UringEngine final : public Engine {
   Mode mode_;
   bool seekable_;
   bool fdatasync_;  // --fsync-kind fdatasync
-  std::vector<int> fixed_base_;  // fixed-file index of each channel's read fd
+  std::vector<int> fixed_fd_;  // fixed-file index of each slot's fd, read (2 x slot) and write (2 x slot + 1)
   unsigned posted_ = 0;     // completions at the head of the queue that were there when a submit returned
   uint64_t posted_ns_ = 0;  // the clock read that ended that submit
   io_uring ring_{};
