@@ -140,10 +140,6 @@ class InstallTest(unittest.TestCase):
             self.assertEqual(p.returncode, 0, p.stderr)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class ReleaseBuildTest(unittest.TestCase):
     """A Release build (-O3) with IOBENCH_WERROR, as a packager or a user chasing speed may make it: GCC 12 warns
     -Wrestrict inside libstdc++'s string concatenation there (GCC bug 105651), which once failed such a build.
@@ -162,3 +158,7 @@ class ReleaseBuildTest(unittest.TestCase):
                                capture_output=True, text=True)
             self.assertEqual(p.returncode, 0, "\n".join(line for line in (p.stdout + p.stderr).splitlines()
                                                           if "error" in line)[-3000:])
+
+
+if __name__ == "__main__":
+    unittest.main()

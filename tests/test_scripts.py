@@ -163,7 +163,8 @@ class BenchLoopTest(unittest.TestCase):
                     self.assertGreaterEqual(ratio + 0.0005, (run - 0.5) / (micro + 0.5))
                     self.assertLessEqual(ratio - 0.0005, (run + 0.5) / (micro - 0.5))
                     self.assertEqual((low, high), (ratio, ratio))
-                    self.assertEqual(said, "within" if ratio <= 1.05 else "above")
+                    if abs(ratio - 1.05) > 0.0005:  # printed rounded: at 1.050 either may be right
+                        self.assertEqual(said, "within" if ratio < 1.05 else "above")
 
     @unittest.skipUnless(shutil.which("valgrind"), "valgrind is not installed (scripts/install-deps --bench)")
     def test_instruction_counts(self):
