@@ -262,21 +262,30 @@ class UringEngine final : public Engine {
     io_uring_cqe* cqe = nullptr;
     if (const int ret = next_cqe(ring_, &cqe, timeout_ns, counters_); ret < 0) [[unlikely]]
       return no_cqe(ret);
-    auto* r = static_cast<Request*>(io_uring_cqe_get_data(cqe));
-    const int res = cqe->res;
-    io_uring_cqe_seen(&ring_, cqe);
     const bool posted = posted_ != 0;
     posted_ -= posted;
+    Request* r = take(*cqe, posted);
+    io_uring_cqe_seen(&ring_, cqe);
     if (!r) [[unlikely]]  // a cancel's own completion: a wait for a request goes on
       return timeout_ns >= 0 ? 0 : reap_one_more(out, timeout_ns);
-    if (posted) r->end_ns = posted_ns_;
-    r->result = res;
-    if (res < 0) [[unlikely]]
-      failed(*r);
     out[0] = r;
     return 1;
   }
   [[gnu::noinline]] int reap_one_more(Request** out, int64_t timeout_ns) { return reap_one(out, timeout_ns); }
+
+  // A completion's request with its result, and the submit's stamp when the
+  // completion was already posted then; nullptr for a cancel's own (0) or a
+  // timeout of liburing's own (-1, kernels before 5.11).
+  [[gnu::always_inline]] Request* take(const io_uring_cqe& c, bool posted) {
+    if (c.user_data + 1 <= 1) [[unlikely]]
+      return nullptr;
+    auto* r = reinterpret_cast<Request*>(c.user_data);
+    if (posted) r->end_ns = posted_ns_;
+    r->result = c.res;
+    if (c.res < 0) [[unlikely]]
+      failed(*r);
+    return r;
+  }
 
   // The wait ended with no completion: 0 when it was only a look, a timeout
   // or a signal; a failed wait ends the run.
@@ -304,15 +313,7 @@ class UringEngine final : public Engine {
     unsigned seen = 0;
     for (; head + seen != tail && n < max; ++seen) {
       const io_uring_cqe& c = ring_.cq.cqes[(head + seen) & ring_.cq.ring_mask];  // no CQE32 ring here
-      // A cancel's own completion (0), or a timeout of liburing's own (-1,
-      // kernels before 5.11): no request's.
-      if (c.user_data + 1 <= 1) continue;
-      auto* r = reinterpret_cast<Request*>(c.user_data);
-      if (seen < posted_) r->end_ns = posted_ns_;
-      r->result = c.res;
-      if (c.res < 0) [[unlikely]]
-        failed(*r);
-      out[n++] = r;
+      if (Request* r = take(c, seen < posted_)) out[n++] = r;
     }
     posted_ -= std::min(posted_, seen);
     io_uring_cq_advance(&ring_, seen);
