@@ -176,24 +176,31 @@ class UringEngine final : public Engine {
   explicit UringEngine(const EngineConfig& c)
       : ch_(c.target, c),
         mode_(static_cast<Mode>(c.variant)),
-        seekable_(c.target.seekable()),
+        unseekable_(c.target.seekable() ? 0 : ~__u64{0}),
         fdatasync_(c.spec.fsync_kind == WorkloadSpec::FsyncKind::Fdatasync) {
     // --cancel-pct: a cancel SQE per request may be queued beside it.
     setup_ring(ring_, c, mode_, c.qd * (c.spec.cancels() ? 2 : 1), notes_);
     int ret;
-    if (mode_ == Mode::Fixed) {
-      // Registered table: each channel's read fd, then its write fd if separate.
-      std::vector<int> fds, base;
-      for (size_t i = 0; i < ch_.size(); ++i) {
-        base.push_back(static_cast<int>(fds.size()));
-        fds.push_back(ch_[i].rd.get());
-        if (ch_[i].wr) fds.push_back(ch_[i].wr.get());
-      }
-      for (uint32_t slot = 0; slot < c.qd; ++slot) {
-        const size_t ch = ch_.index(slot);
-        fixed_fd_.push_back(base[ch]);
-        fixed_fd_.push_back(base[ch] + (ch_[ch].wr ? 1 : 0));
-      }
+    const bool fixed = mode_ == Mode::Fixed;
+    // What each slot's SQE names (read at 2 x slot, write at 2 x slot + 1):
+    // its channel's descriptor, or under fixed its index in the registered
+    // table (each channel's read fd, then its write fd if separate).
+    std::vector<int> fds, base;
+    for (size_t i = 0; i < ch_.size(); ++i) {
+      base.push_back(static_cast<int>(fds.size()));
+      fds.push_back(ch_[i].rd.get());
+      if (ch_[i].wr) fds.push_back(ch_[i].wr.get());
+    }
+    for (uint32_t slot = 0; slot < c.qd; ++slot) {
+      const size_t ch = ch_.index(slot);
+      sqe_fd_.push_back(fixed ? base[ch] : ch_.fd(slot, Op::Read));
+      sqe_fd_.push_back(fixed ? base[ch] + (ch_[ch].wr ? 1 : 0) : ch_.fd(slot, Op::Write));
+    }
+    if (fixed) {
+      opcode_[0] = IORING_OP_READ_FIXED;
+      opcode_[1] = IORING_OP_WRITE_FIXED;
+      sqe_flags_ = IOSQE_FIXED_FILE;
+      buf_index_mask_ = 0xffff;
       if ((ret = io_uring_register_files(&ring_, fds.data(), static_cast<unsigned>(fds.size()))) < 0)
         fail_setup("io_uring_register_files failed: " + errno_text(-ret));
       std::vector<iovec> iov(c.qd);
@@ -324,24 +331,15 @@ class UringEngine final : public Engine {
   // so the kernel's head need not be read again; no ring here is SQE128.
   io_uring_sqe* next_sqe() { return &ring_.sq.sqes[ring_.sq.sqe_tail++ & ring_.sq.ring_mask]; }
 
+  // One way for every variant, from the tables set up with the ring: no
+  // test of the variant, the direction or the target per request.
   void prep(io_uring_sqe* sqe, Request& r) {
     if (r.op == Op::Fsync) [[unlikely]]
       return prep_fsync(sqe, r);
-    if (mode_ == Mode::Fixed) return prep_fixed(sqe, r);
-    if (r.op == Op::Read) io_uring_prep_read(sqe, ch_.fd(r.slot, r.op), r.buf, r.len, offset(r));
-    else io_uring_prep_write(sqe, ch_.fd(r.slot, r.op), r.buf, r.len, offset(r));
-    io_uring_sqe_set_data(sqe, &r);
-  }
-  // -1: "the current position", what a stream (pipe) needs.
-  __u64 offset(const Request& r) const { return seekable_ ? static_cast<__u64>(r.offset) : ~__u64{0}; }
-
-  // Out of line, as fixed's own path and a rare flush are: the default
-  // path's code stays a few lines to fetch again after each system call.
-  [[gnu::noinline]] void prep_fixed(io_uring_sqe* sqe, Request& r) {
-    const int idx = fixed_fd_[r.slot * 2 + (r.op == Op::Write)];
-    if (r.op == Op::Read) io_uring_prep_read_fixed(sqe, idx, r.buf, r.len, offset(r), static_cast<int>(r.slot));
-    else io_uring_prep_write_fixed(sqe, idx, r.buf, r.len, offset(r), static_cast<int>(r.slot));
-    sqe->flags |= IOSQE_FIXED_FILE;
+    const unsigned w = r.op == Op::Write;
+    io_uring_prep_rw(opcode_[w], sqe, sqe_fd_[r.slot * 2 + w], r.buf, r.len, r.offset | unseekable_);
+    sqe->flags = sqe_flags_;
+    sqe->buf_index = static_cast<__u16>(r.slot & buf_index_mask_);
     io_uring_sqe_set_data(sqe, &r);
   }
 
@@ -349,11 +347,9 @@ class UringEngine final : public Engine {
     // Not drained or linked: the runner issues it once the writes it
     // covers have completed, so they are already in what it flushes;
     // IOSQE_IO_DRAIN would hold every request behind it for nothing.
-    io_uring_prep_fsync(sqe, ch_.fd(r.slot, r.op), fdatasync_ ? IORING_FSYNC_DATASYNC : 0);
-    if (mode_ == Mode::Fixed) {
-      sqe->fd = fixed_fd_[r.slot * 2 + 1];  // the channel's write fd where it has one
-      sqe->flags |= IOSQE_FIXED_FILE;
-    }
+    // The channel's write fd where it has one.
+    io_uring_prep_fsync(sqe, sqe_fd_[r.slot * 2 + 1], fdatasync_ ? IORING_FSYNC_DATASYNC : 0);
+    sqe->flags = sqe_flags_;
     counters_.fsyncs++;
     io_uring_sqe_set_data(sqe, &r);
   }
@@ -402,9 +398,13 @@ class UringEngine final : public Engine {
 
   ChannelSet ch_;
   Mode mode_;
-  bool seekable_;
+  // -1 as every offset: "the current position", what a stream (pipe) needs.
+  __u64 unseekable_;
   bool fdatasync_;  // --fsync-kind fdatasync
-  std::vector<int> fixed_fd_;  // fixed-file index of each slot's fd, read (2 x slot) and write (2 x slot + 1)
+  std::vector<int> sqe_fd_;
+  uint8_t opcode_[2] = {IORING_OP_READ, IORING_OP_WRITE};
+  uint8_t sqe_flags_ = 0;
+  uint32_t buf_index_mask_ = 0;  // fixed: the slot is its registered buffer's index
   unsigned posted_ = 0;     // completions at the head of the queue that were there when a submit returned
   uint64_t posted_ns_ = 0;  // the clock read that ended that submit
   io_uring ring_{};
