@@ -182,9 +182,9 @@ class UringEngine final : public Engine {
     setup_ring(ring_, c, mode_, c.qd * (c.spec.cancels() ? 2 : 1), notes_);
     int ret;
     const bool fixed = mode_ == Mode::Fixed;
-    // What each slot's SQE names (read at 2 x slot, write at 2 x slot + 1):
-    // its channel's descriptor, or under fixed its index in the registered
-    // table (each channel's read fd, then its write fd if separate).
+    // Every channel's read fd, then its write fd if separate: the table fixed
+    // registers. What each slot's SQE names (read at 2 x slot, write at
+    // 2 x slot + 1) is an entry's index under fixed, the entry otherwise.
     std::vector<int> fds, base;
     for (size_t i = 0; i < ch_.size(); ++i) {
       base.push_back(static_cast<int>(fds.size()));
@@ -193,8 +193,8 @@ class UringEngine final : public Engine {
     }
     for (uint32_t slot = 0; slot < c.qd; ++slot) {
       const size_t ch = ch_.index(slot);
-      sqe_fd_.push_back(fixed ? base[ch] : ch_.fd(slot, Op::Read));
-      sqe_fd_.push_back(fixed ? base[ch] + (ch_[ch].wr ? 1 : 0) : ch_.fd(slot, Op::Write));
+      for (const int entry : {base[ch], base[ch] + (ch_[ch].wr ? 1 : 0)})
+        sqe_fd_.push_back(fixed ? entry : fds[static_cast<size_t>(entry)]);
     }
     if (fixed) {
       opcode_[0] = IORING_OP_READ_FIXED;
