@@ -127,16 +127,31 @@ class BenchModelsTest(unittest.TestCase):
 
 
 class BenchLoopTest(unittest.TestCase):
-    def test_the_verdict_is_the_intervals(self):
+    @staticmethod
+    def load():
         spec = importlib.util.spec_from_loader("bench_loop", importlib.machinery.SourceFileLoader(
             "bench_loop", os.path.join(ROOT, "scripts", "bench-loop")))
         bench_loop = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(bench_loop)
+        return bench_loop
+
+    def test_the_verdict_is_the_intervals(self):
+        bench_loop = self.load()
         # A median under 1.05 whose interval reaches past it has not shown the loop within 5 %.
         self.assertEqual(bench_loop.verdict(1.028, 1.069), "undecided")
         self.assertEqual(bench_loop.verdict(1.004, 1.048), "within")
         self.assertEqual(bench_loop.verdict(1.05, 1.05), "within")
         self.assertEqual(bench_loop.verdict(1.051, 1.2), "above")
+
+    def test_a_row_keeps_its_columns_apart_however_wide(self):
+        bench_loop = self.load()
+        # sqpoll's run once took ten times its primitive: "12.345[12.345-12.345]" ran together and the row
+        # lost a column (CI, d2dbcf3).
+        wide = bench_loop.row("sqpoll", 1, "io_uring_sqpoll_read_1x4k",
+                              [(1000.0, {"ns_per_op": 12345.0}, {"ns_per_op": 123456789012.0})])
+        self.assertEqual(wide.split(), ["sqpoll", "1", "1000", "12345", "12.345", "[12.345-12.345]", "123456789012",
+                                        "123456789.012", "[123456789.012-123456789.012]", "io_uring_sqpoll_read_1x4k",
+                                        "run:", "above", "sampled:", "above"])
 
     def test_every_variant_has_both_figures_and_their_ratio(self):
         binary = os.environ.get("IOBENCH", os.path.join(ROOT, "build", "iobench"))
