@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 
 #include "backends/backend.h"
 #include "core/fs.h"
 #include "core/fd.h"
+#include "core/pattern.h"
 #include "run/runner.h"
 #include "test_util.h"
 #include "targets/target.h"
@@ -186,4 +188,63 @@ TEST(LibaioBatch, PairsUnderDirectWhileLittleIsInFlight) {
     target.reset();
     std::remove(s.target.arg.c_str());
   }
+}
+
+TEST(HotArena, TakesAlignedPiecesUntilItIsFull) {
+  HotArena a(100);  // a page: sizes round up
+  auto at = [&](const void* p) { return static_cast<const unsigned char*>(p) - static_cast<const unsigned char*>(a.base()); };
+  EXPECT_EQ(at(a.take(4, 64)), 0);
+  EXPECT_EQ(at(a.take(10, 8)), 8);
+  EXPECT_EQ(at(a.take(1, 64)), 64);
+  int* ints = a.array<int>(16);
+  ASSERT_NE(ints, nullptr);
+  EXPECT_EQ(at(ints), 68);
+  for (int i = 0; i < 16; ++i) EXPECT_EQ(ints[i], 0);
+  EXPECT_EQ(a.take(4096, 1), nullptr);  // what does not fit is refused, and nothing is used up
+  EXPECT_EQ(a.used(), 68u + 64u);
+  EXPECT_NE(a.take(4096 - 132, 1), nullptr);
+  EXPECT_EQ(a.take(1, 1), nullptr);
+  EXPECT_EQ(HotArena().take(1, 1), nullptr);
+}
+
+// make_engine puts the engine (and io_uring its descriptor table) on the job
+// thread's arena when they fit, on the heap when not; a round trip works
+// either way and reads what was written.
+TEST(HotArena, EnginesGoOnItWhenTheyFitAndOnTheHeapWhenNot) {
+  const BackendChoice uring = resolve_backends({"io_uring"}).front();
+  if (std::string why = uring.unavailable(); !why.empty()) GTEST_SKIP() << why;
+  WorkloadSpec s;
+  s.qd = 1;
+  s.size = 1 << 20;
+  s.target = {"file", scratch_path("arena")};
+  std::remove(s.target.arg.c_str());
+  auto target = make_target(s);
+  AlignedBuffer buf(4096, 4096);
+  for (const size_t room : {size_t{16} << 10, size_t{0}}) {
+    SCOPED_TRACE("room " + std::to_string(room));
+    HotArena arena(16 << 10);
+    if (!room) {  // full: the engine must go to the heap
+      ASSERT_NE(arena.take(16 << 10, 1), nullptr);
+    }
+    Request req;
+    req.buf = buf.data();
+    req.len = 4096;
+    req.offset = 8192;
+    EngineConfig cfg{*target, s, uring.variant, 1, 0, &req, buf.data(), &arena};
+    EnginePtr e = uring.info->create(cfg);
+    const auto* p = reinterpret_cast<const unsigned char*>(e.get());
+    const auto* base = static_cast<const unsigned char*>(arena.base());
+    EXPECT_EQ(p >= base && p < base + (16 << 10), room != 0);
+    Request* r = &req;
+    ASSERT_EQ(e->submit(&r, 1), 1);
+    Request* done = nullptr;
+    ASSERT_EQ(e->reap(&done, 1, -1), 1);
+    EXPECT_EQ(done, &req);
+    EXPECT_EQ(req.result, 4096);
+    std::vector<unsigned char> want(4096);
+    pattern::fill(want.data(), 4096, 8192, target->data_seed());  // what the target wrote there
+    EXPECT_EQ(std::memcmp(want.data(), buf.data(), 4096), 0);
+  }
+  target.reset();
+  std::remove(s.target.arg.c_str());
 }

@@ -27,7 +27,7 @@ template <typename E, typename Out>
 BackendInfo test_backend(const char* name, Out* out) {
   return {name, "test", {{"default", "test"}}, kCapNone, {}, [] { return std::string(); },
           [](const Target&, const WorkloadSpec&, unsigned) { return Fit{}; },
-          [out](const EngineConfig&) { return std::make_unique<E>(out); }};
+          [out](const EngineConfig&) { return EnginePtr(new E(out)); }};
 }
 
 class RunnerTest : public testing::Test {

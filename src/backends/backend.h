@@ -5,6 +5,7 @@
 //
 // Virtual calls are per batch, never per request: the runner hands a whole
 // array of ready requests to submit() and takes back an array from reap().
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -14,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/arena.h"
 #include "core/trace.h"
 #include "spec/options.h"
 #include "spec/workload.h"
@@ -122,7 +124,20 @@ struct EngineConfig {
   unsigned job;      // index of the job thread
   Request* slots;    // the qd requests; slot i's buffer is buffers + i * bs
   unsigned char* buffers;
+  // The job thread's hot pages: the engine object goes there (make_engine),
+  // and so may the tables it reads per request (hot_table). nullptr: none.
+  HotArena* arena = nullptr;
 };
+
+// Destroys an engine where make_engine put it.
+struct EngineDelete {
+  bool in_arena = false;
+  void operator()(Engine* e) const {
+    if (in_arena) e->~Engine();
+    else delete e;
+  }
+};
+using EnginePtr = std::unique_ptr<Engine, EngineDelete>;
 
 // How a backend fits a target: runnable (maybe with notes) or skipped.
 struct Fit {
@@ -174,14 +189,27 @@ struct BackendInfo {
   // Why this backend cannot run on this machine, or "" when it can.
   std::function<std::string()> unavailable;
   std::function<Fit(const Target&, const WorkloadSpec&, unsigned variant)> fit;
-  std::function<std::unique_ptr<Engine>(const EngineConfig&)> create;
+  std::function<EnginePtr(const EngineConfig&)> create;
   std::vector<RefusedVariant> refused = {};  // --backend NAME:THAT is exit 2 with the reason
 };
 
-// BackendInfo::create for an engine constructed from its EngineConfig.
+// BackendInfo::create for an engine constructed from its EngineConfig: on the
+// job thread's arena when it has room (the engine's fields are read every
+// round trip), else on the heap.
 template <typename E>
-std::unique_ptr<Engine> make_engine(const EngineConfig& c) {
-  return std::make_unique<E>(c);
+EnginePtr make_engine(const EngineConfig& c) {
+  if (void* at = c.arena ? c.arena->take(sizeof(E), alignof(E)) : nullptr) return EnginePtr(new (at) E(c), {true});
+  return EnginePtr(new E(c));
+}
+
+// A table an engine reads per request, copied onto the arena when it has
+// room; else `v`'s own, which the engine keeps.
+template <typename T>
+const T* hot_table(const EngineConfig& c, const std::vector<T>& v) {
+  T* p = c.arena ? c.arena->array<T>(v.size()) : nullptr;
+  if (!p) return v.data();
+  std::copy(v.begin(), v.end(), p);
+  return p;
 }
 
 // All backends, in the order tables and "all" use.

@@ -194,8 +194,9 @@ class UringEngine final : public Engine {
     for (uint32_t slot = 0; slot < c.qd; ++slot) {
       const size_t ch = ch_.index(slot);
       for (const int entry : {base[ch], base[ch] + (ch_[ch].wr ? 1 : 0)})
-        sqe_fd_.push_back(fixed ? entry : fds[static_cast<size_t>(entry)]);
+        sqe_fds_.push_back(fixed ? entry : fds[static_cast<size_t>(entry)]);
     }
+    sqe_fd_ = hot_table(c, sqe_fds_);
     if (fixed) {
       opcode_[0] = IORING_OP_READ_FIXED;
       opcode_[1] = IORING_OP_WRITE_FIXED;
@@ -404,7 +405,8 @@ class UringEngine final : public Engine {
   // -1 as every offset: "the current position", what a stream (pipe) needs.
   __u64 unseekable_;
   bool fdatasync_;  // --fsync-kind fdatasync
-  std::vector<int> sqe_fd_;
+  std::vector<int> sqe_fds_;
+  const int* sqe_fd_;  // sqe_fds_, or its copy on the arena
   uint8_t opcode_[2] = {IORING_OP_READ, IORING_OP_WRITE};
   uint8_t sqe_flags_ = 0;
   uint32_t buf_index_mask_ = 0;  // fixed: the slot is its registered buffer's index

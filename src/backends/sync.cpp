@@ -192,9 +192,8 @@ BackendInfo sync_backend() {
               return Fit{false, "--wait spin: sync blocks inside its read or write; there is no wait to spin on", {}};
             return Fit{};
           },
-          [](const EngineConfig& c) -> std::unique_ptr<Engine> {
-            if (c.variant == kNowait) return std::make_unique<NowaitEngine>(c);
-            return std::make_unique<SyncEngine>(c);
+          [](const EngineConfig& c) {
+            return c.variant == kNowait ? make_engine<NowaitEngine>(c) : make_engine<SyncEngine>(c);
           },
           {{"hipri", "since Linux 5.18 the kernel ignores RWF_HIPRI on synchronous direct I/O (block: \"ignore "
                      "RWF_HIPRI hint for sync dio\"), so a polled sync variant would time a hint that does "

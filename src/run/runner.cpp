@@ -15,9 +15,11 @@
 #include <cstdio>
 #include <latch>
 #include <optional>
+#include <span>
 #include <system_error>
 #include <thread>
 
+#include "core/arena.h"
 #include "core/clock.h"
 #include "core/errors.h"
 #include "core/fs.h"
@@ -42,20 +44,41 @@ constexpr int64_t kStopCheckNs = 50'000'000;
 
 struct Shared {
   explicit Shared(unsigned threads) : ready(threads), measured(threads) {}
+  // What setup waits on. A worker's loop reads its own copy instead, on its
+  // own hot page (HotArena): set() writes every copy first.
   std::atomic<int> phase{kSetup};
   std::atomic<bool> abort{false};  // on_error=stop tripped, or an engine failed
+  // Each worker's copy of the phase: an int at the start of its arena, zero
+  // (kSetup) as mapped, read and written only through std::atomic_ref.
+  std::vector<int*> copies;
   std::atomic<unsigned> finished{0};
   // When measuring began, set before the phase says so: every thread's
   // --series intervals count from it.
   std::atomic<uint64_t> measure_t0{0};
   std::latch ready;
   std::latch measured;  // every worker has left its loop and taken its own usage
+
+  // kStop is final: a copy that a trip() stopped stays stopped.
+  void set(int ph) {
+    for (int* c : copies) {
+      std::atomic_ref<int> a(*c);
+      for (int cur = a.load(); cur != kStop && !a.compare_exchange_weak(cur, ph);) {
+      }
+    }
+    phase.store(ph);
+    phase.notify_all();
+  }
+  // on_error=stop, or a worker failed: every worker stops at its next look.
+  void trip() {
+    abort.store(true, std::memory_order_relaxed);
+    for (int* c : copies) std::atomic_ref<int>(*c).store(kStop, std::memory_order_relaxed);
+  }
 };
 
 // One per thread, on its own cache lines: the hot path writes only here.
 struct alignas(64) WorkerState {
-  std::atomic<uint64_t> live_ops{0};  // read by the progress line
-  uint64_t ops = 0, bytes = 0, errors = 0;  // beside live_ops and lat: each completion writes them
+  std::atomic<uint64_t> live_ops{0};  // read by the progress line; the worker stores it now and then
+  uint64_t ops = 0, bytes = 0, errors = 0;  // the worker's own tallies, stored when it leaves its loop
   Histogram lat, submit_lat, notify, fsync_lat, issue_lateness, cancel_lat;
   // --cancel-pct, counted when the request comes back: requested = cancelled
   // + too_late + unsupported. A cancelled request is neither an op nor an error.
@@ -77,7 +100,7 @@ struct alignas(64) WorkerState {
     issue_lateness.reset();
     submit_lat.reset();
     cancel_lat.reset();
-    ops = bytes = errors = spin_ns = fsync_ns = fsync_submit_ns = 0;
+    spin_ns = fsync_ns = fsync_submit_ns = 0;
     cancel_requested = cancelled = cancel_too_late = cancel_unsupported = 0;
     usage0 = Usage::thread();
     t_start = t;
@@ -104,7 +127,8 @@ struct WorkerParams {
 // until the phase says stop or the ops are done, then drain.
 class Worker {
  public:
-  Worker(const WorkerParams& p, Shared& shared, WorkerState& st) : p_(p), sh_(shared), st_(st) {}
+  Worker(const WorkerParams& p, Shared& shared, WorkerState& st, HotArena& arena, int& phase)
+      : p_(p), sh_(shared), st_(st), arena_(arena), phase_(phase) {}
 
   void operator()() {
     try {
@@ -118,7 +142,7 @@ class Worker {
       drain();
     } catch (const std::exception& e) {
       st_.failure = e.what();
-      sh_.abort.store(true, std::memory_order_relaxed);
+      sh_.trip();
     }
     st_.t_end = st_.t_end ? st_.t_end : now_ns();
     if (!ready_signalled_) sh_.ready.count_down();
@@ -127,6 +151,15 @@ class Worker {
   }
 
  private:
+  int phase(std::memory_order order = std::memory_order_relaxed) const {
+    return std::atomic_ref<int>(phase_).load(order);
+  }
+
+  void reset_stats(uint64_t t) {
+    st_.reset_stats(t);
+    ops_ = bytes_ = errors_ = 0;
+  }
+
   void pin() {
     // Before anything starts threads: glibc's aio helpers inherit it.
     cpu_set_t set;
@@ -148,10 +181,11 @@ class Worker {
     const unsigned qd = p_.qd;
     buffers_ = AlignedBuffer(static_cast<size_t>(bs) * qd, 4096);
     if (!buffers_.data()) throw RuntimeError("cannot allocate " + format_size(bs * qd) + " of I/O buffers");
-    reqs_.resize(qd);
-    free_list_.resize(qd);
-    batch_.resize(qd);
-    done_.resize(qd);
+    // On the arena, after this Worker (run_worker sized it for them).
+    reqs_ = {arena_.array<Request>(qd), qd};
+    free_list_ = {arena_.array<Request*>(qd), qd};
+    batch_ = {arena_.array<Request*>(qd), qd};
+    done_ = {arena_.array<Request*>(qd), qd};
     for (unsigned i = 0; i < qd; ++i) {
       reqs_[i].slot = i;
       reqs_[i].len = static_cast<uint32_t>(bs);
@@ -165,7 +199,7 @@ class Worker {
     const uint64_t span = s.region_span ? s.region_span : s.size;
     gen_.emplace(s.offsets(), s.zipf_theta, s.region_base, span, bs, p_.seed,
                  static_cast<uint64_t>(p_.index) * (span / bs) / p_.threads);
-    EngineConfig cfg{p_.target, s, p_.backend.variant, qd, p_.index, reqs_.data(), buffers_.data()};
+    EngineConfig cfg{p_.target, s, p_.backend.variant, qd, p_.index, reqs_.data(), buffers_.data(), &arena_};
     engine_ = p_.backend.info->create(cfg);
     if (p_.trace) {
       lane_ = std::make_unique<trace::Lane>(*p_.trace, static_cast<uint16_t>(p_.index));
@@ -177,7 +211,7 @@ class Worker {
   void loop() {
     interval_ = p_.rate ? 1'000'000'000 / p_.rate : 0;
     next_due_ = now_ns();
-    st_.reset_stats(next_due_);
+    reset_stats(next_due_);
     // None of the features that need a look per batch or per request: the
     // loop compiled without those looks (cycle<true>), fewer instructions
     // and code lines for each round trip to fetch again after the kernel.
@@ -187,6 +221,10 @@ class Worker {
     else cycle<false>();
     st_.t_end = now_ns();
     st_.usage = Usage::thread() - st_.usage0;  // before the drain and the engine's teardown
+    st_.ops = ops_;
+    st_.bytes = bytes_;
+    st_.errors = errors_;
+    st_.live_ops.store(ops_, std::memory_order_relaxed);
     if (series_) st_.series.finish(st_.t_end);
     if (lane_) {
       lane_->active = trace_requests_ = false;
@@ -207,11 +245,11 @@ class Worker {
   void cycle() {
     bool measuring = false;
     for (;;) {
-      int ph = sh_.phase.load(std::memory_order_relaxed);
-      if (ph == kStop || sh_.abort.load(std::memory_order_relaxed)) break;
+      const int ph = phase();
+      if (ph == kStop) break;
       if (!measuring && ph == kMeasure) {
         measuring = true;
-        st_.reset_stats(now_ns());
+        reset_stats(now_ns());
         counters_at_start_ = engine_->counters();  // once per repetition, off the hot path
         // What is in flight or refused now completes in the measurement and
         // counts in it: --ops is what the measurement counts.
@@ -362,7 +400,7 @@ class Worker {
     inflight_ -= static_cast<unsigned>(got);
     // Completed after the measurement stopped (a device told to hurry
     // serves what is in flight at once, early): counted nowhere.
-    if (sh_.phase.load(std::memory_order_acquire) == kStop) {
+    if (phase(std::memory_order_acquire) == kStop) {
       for (int i = 0; i < got; ++i) free_list_[nfree_++] = done_[i];
       return;
     }
@@ -399,7 +437,12 @@ class Worker {
       }
     }
     if (!kPlain && lane_ && !trace_requests_) lane_->active = false;
-    st_.live_ops.store(st_.ops, std::memory_order_relaxed);
+    // A store to WorkerState's page: in the plain loop only every kLiveEvery
+    // reaps (a few ms of a fast run), the progress line's lag.
+    if (!kPlain || --live_left_ == 0) {
+      st_.live_ops.store(ops_, std::memory_order_relaxed);
+      live_left_ = kLiveEvery;
+    }
   }
 
   // --wait spin: the engine's zero-timeout look, again and again, until
@@ -408,7 +451,7 @@ class Worker {
     const uint64_t deadline = timeout < 0 ? UINT64_MAX : now_ns() + static_cast<uint64_t>(timeout);
     for (;;) {
       const int got = engine_->reap(done_.data(), static_cast<int>(p_.qd), 0);
-      if (got || sh_.phase.load(std::memory_order_relaxed) == kStop) return got;
+      if (got || phase() == kStop) return got;
       if (deadline != UINT64_MAX && now_ns() >= deadline) return 0;
     }
   }
@@ -420,7 +463,7 @@ class Worker {
       const uint64_t wake = t - spin_.ns;
       for (; wake > now + kStopCheckNs; now = now_ns()) {
         sleep_until_ns(now + kStopCheckNs);
-        if (sh_.phase.load(std::memory_order_relaxed) == kStop) return;
+        if (phase() == kStop) return;
       }
       sleep_until_ns(wake);
       spin_.learn(now_ns() - wake);
@@ -527,12 +570,12 @@ class Worker {
 
   template <bool kPlain>
   void complete(const Request& r, uint64_t t, uint32_t trace_ix) {
-    ++st_.ops;
+    ++ops_;
     if (r.timed) st_.lat.record(t > r.start_ns ? t - r.start_ns : 0);
     if (!kPlain && detail_) detail(r, t, trace_ix);
     if (r.result == static_cast<int64_t>(r.len)) {
       if (!kPlain && verify_reads_ && r.op == Op::Read && !verify(r)) return fail();
-      st_.bytes += r.len;
+      bytes_ += r.len;
       return;
     }
     failed(r);
@@ -552,13 +595,13 @@ class Worker {
                       r.op == Op::Read ? p_.target.short_read_hint() : "");
       st_.first_error = buf;
     }
-    if (r.result > 0) st_.bytes += static_cast<uint64_t>(r.result);
+    if (r.result > 0) bytes_ += static_cast<uint64_t>(r.result);
     fail();
   }
 
   void fail() {
-    ++st_.errors;
-    if (p_.spec.on_error == OnError::Stop) sh_.abort.store(true, std::memory_order_relaxed);
+    ++errors_;
+    if (p_.spec.on_error == OnError::Stop) sh_.trip();
   }
 
   bool verify(const Request& r) {
@@ -589,13 +632,18 @@ class Worker {
   const WorkerParams& p_;
   Shared& sh_;
   WorkerState& st_;
+  HotArena& arena_;
+  int& phase_;  // this worker's copy of the phase (Shared::copies)
   // Allocated by prepare(); declared before the engine, which goes first.
   AlignedBuffer buffers_;
-  std::vector<Request> reqs_;
-  // What a round trip touches, side by side: after each system call the
-  // kernel's work has evicted them, and each further line is a miss.
-  std::vector<Request*> free_list_, batch_, done_;
-  std::unique_ptr<Engine> engine_;
+  // On the arena: what a round trip touches, side by side.
+  std::span<Request> reqs_;
+  std::span<Request*> free_list_, batch_, done_;
+  EnginePtr engine_;
+  // This worker's tallies (WorkerState's page stays out of the round trip).
+  uint64_t ops_ = 0, bytes_ = 0, errors_ = 0;
+  static constexpr unsigned kLiveEvery = 32;
+  unsigned live_left_ = kLiveEvery;
   unsigned nfree_ = 0, inflight_ = 0;
   int carried_ = 0;
   const uint32_t bs_ = static_cast<uint32_t>(p_.spec.bs);
@@ -664,6 +712,22 @@ std::vector<WorkerParams> worker_params(const WorkloadSpec& spec, const BackendC
   return params;
 }
 
+// A job thread: its Worker first on its arena, then what prepare() and the
+// engine put there. The arena holds the Worker and its request arrays
+// whatever the engine takes (arena_bytes).
+void run_worker(const WorkerParams& p, Shared& shared, WorkerState& st, HotArena& arena, int& phase) {
+  Worker* w = new (arena.take(sizeof(Worker), alignof(Worker))) Worker(p, shared, st, arena, phase);
+  (*w)();
+  w->~Worker();
+}
+
+// The phase's copy, the Worker, its requests and arrays, and room for the
+// engine and its tables (make_engine; an engine that does not fit goes to
+// the heap). Pages never touched cost nothing.
+size_t arena_bytes(const WorkerParams& p) {
+  return 64 + sizeof(Worker) + p.qd * (sizeof(Request) + 3 * sizeof(Request*)) + 4 * 64 + (16 << 10);
+}
+
 uint64_t live_ops(const std::vector<WorkerState>& states) {
   uint64_t ops = 0;
   for (auto& st : states) ops += st.live_ops.load(std::memory_order_relaxed);
@@ -694,8 +758,7 @@ Drive drive(const WorkloadSpec& spec, const Target& target, Shared& shared, cons
   u0 = Snapshot::take(target);
   if (aborted) return Drive::Done;
   shared.measure_t0.store(spec.ramp_ns ? 0 : t0, std::memory_order_release);
-  shared.phase.store(spec.ramp_ns ? kRamp : kMeasure);
-  shared.phase.notify_all();
+  shared.set(spec.ramp_ns ? kRamp : kMeasure);
   bool interrupted = false;
   uint64_t measure_t0 = t0;
   if (spec.ramp_ns) {
@@ -711,7 +774,7 @@ Drive drive(const WorkloadSpec& spec, const Target& target, Shared& shared, cons
     measure_t0 = now_ns();
     u0 = Snapshot::take(target);
     shared.measure_t0.store(measure_t0, std::memory_order_release);
-    shared.phase.store(kMeasure);
+    shared.set(kMeasure);
   }
   const uint64_t runtime = spec.effective_runtime_ns();
   const uint64_t deadline = runtime ? measure_t0 + runtime : UINT64_MAX;
@@ -851,12 +914,18 @@ std::optional<Metrics> run_once(const WorkloadSpec& spec, const BackendChoice& b
   result.threads = static_cast<unsigned>(params.size());
   Shared shared(static_cast<unsigned>(params.size()));
   std::vector<WorkerState> states(params.size());
+  std::vector<HotArena> arenas;  // outlive the threads: Shared::copies point into them
   std::vector<std::thread> pool;
   pool.reserve(params.size());
   std::string not_started;
   try {
+    for (auto& p : params) {
+      arenas.emplace_back(arena_bytes(p));
+      shared.copies.push_back(static_cast<int*>(arenas.back().take(sizeof(int), 64)));
+    }
     target.set_cache(spec.cache);  // before the threads: their setup reads nothing
-    for (size_t i = 0; i < params.size(); ++i) pool.emplace_back(Worker(params[i], shared, states[i]));
+    for (size_t i = 0; i < params.size(); ++i)
+      pool.emplace_back([&, i] { run_worker(params[i], shared, states[i], arenas[i], *shared.copies[i]); });
   } catch (const RuntimeError& e) {
     not_started = e.what();
   } catch (const std::system_error& e) {
@@ -869,9 +938,8 @@ std::optional<Metrics> run_once(const WorkloadSpec& spec, const BackendChoice& b
     // The threads already started wait for the go: tell them to stop, and
     // join them before the error leaves (a joinable std::thread destroyed
     // would terminate the process, leaving the temporary file behind).
-    shared.abort.store(true);
-    shared.phase.store(kStop);
-    shared.phase.notify_all();
+    shared.trip();
+    shared.set(kStop);
     for (auto& t : pool) t.join();
     throw RuntimeError(v.reason);
   }
@@ -884,8 +952,7 @@ std::optional<Metrics> run_once(const WorkloadSpec& spec, const BackendChoice& b
   const Drive how = drive(spec, target, shared, states, stop, progress, u0, g, resident);
   if (resident >= 0) result.target["resident_at_start"].push_back(resident);
   const uint64_t stopped = now_ns();
-  shared.phase.store(kStop);
-  shared.phase.notify_all();  // wakes workers still in setup after a failure
+  shared.set(kStop);  // wakes workers still in setup after a failure, too
   // What is in flight would otherwise hold the workers up to a whole device
   // latency (emu: up to 10 s); it counts nowhere now (Worker::reap).
   target.hurry(true);
