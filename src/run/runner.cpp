@@ -75,7 +75,9 @@ struct Shared {
   }
 };
 
-// One per thread, on its own cache lines: the hot path writes only here.
+// One per thread, on its own cache lines: what the coordinator reads and
+// collect() merges. The plain loop writes here only every kLiveEvery reaps
+// and at a sampled request; its tallies are the Worker's own until it leaves.
 struct alignas(64) WorkerState {
   std::atomic<uint64_t> live_ops{0};  // read by the progress line; the worker stores it now and then
   uint64_t ops = 0, bytes = 0, errors = 0;  // the worker's own tallies, stored when it leaves its loop
