@@ -220,10 +220,10 @@ TEST(HotArena, EnginesGoOnItWhenTheyFitAndOnTheHeapWhenNot) {
   std::remove(s.target.arg.c_str());
   auto target = make_target(s);
   AlignedBuffer buf(4096, 4096);
-  for (const size_t room : {size_t{16} << 10, size_t{0}}) {
-    SCOPED_TRACE("room " + std::to_string(room));
+  for (const bool full : {false, true}) {
+    SCOPED_TRACE(full ? "full arena" : "empty arena");
     HotArena arena(16 << 10);
-    if (!room) {  // full: the engine must go to the heap
+    if (full) {  // the engine must go to the heap
       ASSERT_NE(arena.take(16 << 10, 1), nullptr);
     }
     Request req;
@@ -234,7 +234,7 @@ TEST(HotArena, EnginesGoOnItWhenTheyFitAndOnTheHeapWhenNot) {
     EnginePtr e = uring.info->create(cfg);
     const auto* p = reinterpret_cast<const unsigned char*>(e.get());
     const auto* base = static_cast<const unsigned char*>(arena.base());
-    EXPECT_EQ(p >= base && p < base + (16 << 10), room != 0);
+    EXPECT_EQ(p >= base && p < base + (16 << 10), !full);
     Request* r = &req;
     ASSERT_EQ(e->submit(&r, 1), 1);
     Request* done = nullptr;

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <thread>
@@ -431,4 +433,55 @@ TEST_F(RunnerTest, PollStampsEachRequestItReaps) {
       EXPECT_GT(done[i]->end_ns, done[i - 1]->end_ns) << "one stamp shared by the batch";
     }
   }
+}
+
+namespace {
+
+// The first engine created fails every request (EIO); the others complete
+// theirs at once.
+class FirstFailsEngine final : public Engine {
+ public:
+  explicit FirstFailsEngine(std::atomic<int>* made) : fails_(made->fetch_add(1) == 0) {}
+  int submit(Request* const* reqs, int n) override {
+    for (int i = 0; i < n; ++i) {
+      reqs[i]->result = fails_ ? -EIO : static_cast<int32_t>(reqs[i]->len);
+      done_.push_back(reqs[i]);
+    }
+    return n;
+  }
+  int reap(Request** out, int max, int64_t) override {
+    int n = 0;
+    for (; n < max && !done_.empty(); ++n) {
+      out[n] = done_.back();
+      done_.pop_back();
+    }
+    return n;
+  }
+
+ private:
+  bool fails_;
+  std::vector<Request*> done_;
+};
+
+}  // namespace
+
+// on_error=stop: one job's error stops every job at once, not when the
+// runtime is up. Each job thread reads its own copy of the phase, so the
+// failing one must stop the others' copies (Shared::trip).
+TEST_F(RunnerTest, OneJobsErrorStopsTheOthers) {
+  std::atomic<int> made{0};
+  BackendInfo info = test_backend<FirstFailsEngine>("first-fails", &made);
+  WorkloadSpec s = spec(RwMode::Read);
+  s.jobs = 2;
+  s.qd = 1;
+  s.ops = 0;
+  s.runtime_ns = 10'000'000'000;
+  s.on_error = OnError::Stop;
+  auto target = make_target(s);
+  const uint64_t t0 = now_ns();
+  Result r = run_point(s, BackendChoice{&info, 0}, *target, stop_, RunOptions{});
+  EXPECT_EQ(made.load(), 2);
+  EXPECT_EQ(r.status, Status::Error) << r.reason;
+  EXPECT_GE(r.summary.errors, 1u);
+  EXPECT_LT(now_ns() - t0, 5'000'000'000u);  // the other job did not run out its 10 s
 }

@@ -30,7 +30,9 @@ class HotArena {
     size_ = (bytes + 4095) & ~size_t{4095};
     void* p = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
-      throw RuntimeError("cannot map " + std::to_string(size_ >> 10) + " KiB for a job thread: " + errno_text(errno));
+      throw RuntimeError("cannot map " + std::to_string(size_ >> 10) + " KiB for a job thread's requests: " +
+                         errno_text(errno) + " (the limit on address space, ulimit -v, or on mappings, "
+                         "vm.max_map_count: raise it, or lower --qd x --jobs)");
     base_ = static_cast<unsigned char*>(p);
   }
   HotArena(HotArena&& o) noexcept
