@@ -258,15 +258,13 @@ namespace {
 
 // Records the CPU set of the job thread it is created on, and of a thread it
 // starts itself (as glibc starts its aio helpers).
-class AffinityEngine final : public Engine {
+// Completes every request inside its submission: with all its bytes, or
+// with -fail_with_ when that is set.
+class InstantEngine : public Engine {
  public:
-  explicit AffinityEngine(std::vector<std::vector<unsigned>>* seen) {
-    seen->push_back(cpus_of_this_thread());
-    std::thread([seen] { seen->push_back(cpus_of_this_thread()); }).join();
-  }
   int submit(Request* const* reqs, int n) override {
     for (int i = 0; i < n; ++i) {
-      reqs[i]->result = reqs[i]->len;
+      reqs[i]->result = fail_with_ ? -fail_with_ : static_cast<int32_t>(reqs[i]->len);
       done_.push_back(reqs[i]);
     }
     return n;
@@ -280,6 +278,20 @@ class AffinityEngine final : public Engine {
     return n;
   }
 
+ protected:
+  int32_t fail_with_ = 0;
+
+ private:
+  std::vector<Request*> done_;
+};
+
+class AffinityEngine final : public InstantEngine {
+ public:
+  explicit AffinityEngine(std::vector<std::vector<unsigned>>* seen) {
+    seen->push_back(cpus_of_this_thread());
+    std::thread([seen] { seen->push_back(cpus_of_this_thread()); }).join();
+  }
+
   static std::vector<unsigned> cpus_of_this_thread() {
     cpu_set_t set;
     pthread_getaffinity_np(pthread_self(), sizeof set, &set);
@@ -288,9 +300,6 @@ class AffinityEngine final : public Engine {
       if (CPU_ISSET(c, &set)) out.push_back(c);
     return out;
   }
-
- private:
-  std::vector<Request*> done_;
 };
 
 }  // namespace
@@ -439,28 +448,9 @@ namespace {
 
 // The first engine created fails every request (EIO); the others complete
 // theirs at once.
-class FirstFailsEngine final : public Engine {
+class FirstFailsEngine final : public InstantEngine {
  public:
-  explicit FirstFailsEngine(std::atomic<int>* made) : fails_(made->fetch_add(1) == 0) {}
-  int submit(Request* const* reqs, int n) override {
-    for (int i = 0; i < n; ++i) {
-      reqs[i]->result = fails_ ? -EIO : static_cast<int32_t>(reqs[i]->len);
-      done_.push_back(reqs[i]);
-    }
-    return n;
-  }
-  int reap(Request** out, int max, int64_t) override {
-    int n = 0;
-    for (; n < max && !done_.empty(); ++n) {
-      out[n] = done_.back();
-      done_.pop_back();
-    }
-    return n;
-  }
-
- private:
-  bool fails_;
-  std::vector<Request*> done_;
+  explicit FirstFailsEngine(std::atomic<int>* made) { fail_with_ = made->fetch_add(1) == 0 ? EIO : 0; }
 };
 
 }  // namespace
