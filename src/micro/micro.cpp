@@ -36,12 +36,12 @@
 
 namespace iobench {
 
-// A table made once, so the timed loops read a block number instead of
-// running a generator: the interface's cost without the harness's. It was a
-// fixed stride (block i x 7919 mod 4096): a pattern the CPU's prefetchers
-// learn, so the kernel's read of it cost 2-9 % less at qd 32 than the random
-// offsets `run --rw randread` asks for (same loop, same file, interleaved;
-// 0-3 % at qd 1), and the primitive understated a random read.
+// From a table made once, so the timed loops read a block number instead of
+// running a generator: the interface's cost without a harness's. It was a
+// fixed stride (block i x 7919 mod 4096), which the kernel read 2-9 % faster
+// at qd 32 than the random blocks `run --rw randread` asks for (0-3 % at
+// qd 1; likely the CPU's prefetchers learning the stride): the primitive
+// understated a random read (docs/backends.md, "The primitive's offsets").
 namespace {
 using BlockTable = std::array<uint16_t, 1 << 14>;
 static_assert(kMicroBlocks <= 1 << 16);
@@ -65,7 +65,7 @@ void unavailable(benchmark::State& state, const std::string& why) {
 }
 
 constexpr size_t kBlock = 4096;
-constexpr off_t kFileSize = off_t{kMicroBlocks} * 4096;
+constexpr off_t kFileSize = off_t{kMicroBlocks} * kBlock;
 
 // A page-cached 16 MiB file for the whole micro run, removed at exit.
 class ScratchFile {
